@@ -1,0 +1,33 @@
+# veloFlux developer commands. `make help` lists them.
+
+CARGO ?= cargo
+
+.PHONY: help build release release-thin test fmt clippy lint bench
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## Debug build of every crate
+	$(CARGO) build --workspace
+
+release: ## Optimized build
+	$(CARGO) build --release
+
+release-thin: ## Smallest build: optimized for size, stripped
+	$(CARGO) build --profile release-thin
+
+test: ## Every test: unit, SQL conformance (.slt) and integration
+	$(CARGO) test --workspace
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+clippy: ## Lint with warnings as errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+lint: ## Check formatting and lints, as CI does
+	$(CARGO) fmt --all -- --check
+	$(MAKE) clippy
+
+bench: ## Criterion benches of codecs, kernels and the whole chain (release build)
+	$(CARGO) bench -p veloflux-benches

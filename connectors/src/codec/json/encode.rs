@@ -1,0 +1,418 @@
+//! The JSON encoder: rows of a record batch written straight from its arrays into one reused
+//! buffer, as one message per row or one JSON array per batch.
+
+use arrow::array::{
+    Array, ArrayAccessor, ArrayRef, AsArray, BooleanArray, GenericListArray, OffsetSizeTrait,
+    PrimitiveArray, RecordBatch,
+};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use chrono::{DateTime, SecondsFormat};
+
+use crate::Result;
+
+/// How a batch becomes messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JsonFormat {
+    /// One JSON object per row, each its own message.
+    #[default]
+    MessagePerRow,
+    /// One message per batch: a JSON array holding an object per row.
+    ArrayPerBatch,
+}
+
+/// Encodes record batches as JSON messages. Keys follow the batch's column order; null values
+/// are written as `null`, and so are non-finite floats, which JSON cannot hold.
+#[derive(Debug, Default)]
+pub struct JsonEncoder {
+    format: JsonFormat,
+    buffer: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// The messages of one encoded batch, borrowed from the encoder's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodedMessages<'a> {
+    buffer: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl<'a> EncodedMessages<'a> {
+    /// The number of messages.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the batch produced no message.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The total size of the messages in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// The messages in row order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let buffer = self.buffer;
+        let ends = self.ends;
+        (0..ends.len()).map(move |index| {
+            let start = if index == 0 { 0 } else { ends[index - 1] };
+            &buffer[start..ends[index]]
+        })
+    }
+}
+
+impl JsonEncoder {
+    /// An encoder writing `format`.
+    pub fn new(format: JsonFormat) -> Self {
+        Self {
+            format,
+            ..Self::default()
+        }
+    }
+
+    /// Encodes the rows of `batch`. An empty batch gives no message.
+    ///
+    /// # Errors
+    /// When a column's values cannot be formatted (a bug: every Arrow type has a text form).
+    pub fn encode(&mut self, batch: &RecordBatch) -> Result<EncodedMessages<'_>> {
+        self.buffer.clear();
+        self.ends.clear();
+        if batch.num_rows() > 0 {
+            let schema = batch.schema();
+            let fields = field_writers(schema.fields().iter().map(|f| f.name()), batch.columns())?;
+            match self.format {
+                JsonFormat::MessagePerRow => self.write_rows(&fields, batch.num_rows()),
+                JsonFormat::ArrayPerBatch => self.write_array(&fields, batch.num_rows()),
+            }
+        }
+        Ok(EncodedMessages {
+            buffer: &self.buffer,
+            ends: &self.ends,
+        })
+    }
+
+    fn write_rows(&mut self, fields: &[FieldWriter<'_>], rows: usize) {
+        for row in 0..rows {
+            write_object(fields, row, &mut self.buffer);
+            self.ends.push(self.buffer.len());
+        }
+    }
+
+    fn write_array(&mut self, fields: &[FieldWriter<'_>], rows: usize) {
+        self.buffer.push(b'[');
+        for row in 0..rows {
+            if row > 0 {
+                self.buffer.push(b',');
+            }
+            write_object(fields, row, &mut self.buffer);
+        }
+        self.buffer.push(b']');
+        self.ends.push(self.buffer.len());
+    }
+}
+
+/// Writes one non-null value of an array.
+trait ValueWriter {
+    fn write(&self, row: usize, out: &mut Vec<u8>);
+}
+
+/// A key and the writer of its values.
+struct FieldWriter<'a> {
+    key: Vec<u8>,
+    nulls: Option<NullBuffer>,
+    value: Box<dyn ValueWriter + 'a>,
+}
+
+fn field_writers<'a>(
+    names: impl Iterator<Item = &'a String>,
+    arrays: &'a [ArrayRef],
+) -> Result<Vec<FieldWriter<'a>>> {
+    names
+        .zip(arrays)
+        .map(|(name, array)| {
+            let mut key = Vec::with_capacity(name.len() + 3);
+            write_string(name, &mut key);
+            key.push(b':');
+            Ok(FieldWriter {
+                key,
+                nulls: array.logical_nulls(),
+                value: value_writer(array.as_ref())?,
+            })
+        })
+        .collect()
+}
+
+fn write_object(fields: &[FieldWriter<'_>], row: usize, out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (index, field) in fields.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&field.key);
+        write_nullable(field.nulls.as_ref(), field.value.as_ref(), row, out);
+    }
+    out.push(b'}');
+}
+
+fn write_nullable(
+    nulls: Option<&NullBuffer>,
+    value: &dyn ValueWriter,
+    row: usize,
+    out: &mut Vec<u8>,
+) {
+    if nulls.is_some_and(|nulls| nulls.is_null(row)) {
+        out.extend_from_slice(b"null");
+    } else {
+        value.write(row, out);
+    }
+}
+
+fn value_writer<'a>(array: &'a dyn Array) -> Result<Box<dyn ValueWriter + 'a>> {
+    Ok(match array.data_type() {
+        DataType::Null => Box::new(NullWriter),
+        DataType::Boolean => Box::new(BoolWriter(array.as_boolean())),
+        DataType::Int8 => Box::new(IntWriter(array.as_primitive::<Int8Type>())),
+        DataType::Int16 => Box::new(IntWriter(array.as_primitive::<Int16Type>())),
+        DataType::Int32 => Box::new(IntWriter(array.as_primitive::<Int32Type>())),
+        DataType::Int64 => Box::new(IntWriter(array.as_primitive::<Int64Type>())),
+        DataType::UInt8 => Box::new(IntWriter(array.as_primitive::<UInt8Type>())),
+        DataType::UInt16 => Box::new(IntWriter(array.as_primitive::<UInt16Type>())),
+        DataType::UInt32 => Box::new(IntWriter(array.as_primitive::<UInt32Type>())),
+        DataType::UInt64 => Box::new(IntWriter(array.as_primitive::<UInt64Type>())),
+        DataType::Float32 => Box::new(FloatWriter(array.as_primitive::<Float32Type>())),
+        DataType::Float64 => Box::new(FloatWriter(array.as_primitive::<Float64Type>())),
+        DataType::Utf8 => Box::new(StringWriter(array.as_string::<i32>())),
+        DataType::LargeUtf8 => Box::new(StringWriter(array.as_string::<i64>())),
+        DataType::Utf8View => Box::new(StringWriter(array.as_string_view())),
+        DataType::Timestamp(unit, _) => Box::new(TimestampWriter::new(array, *unit)),
+        DataType::Struct(fields) => {
+            let array = array.as_struct();
+            Box::new(StructWriter(field_writers(
+                fields.iter().map(|f| f.name()),
+                array.columns(),
+            )?))
+        }
+        DataType::List(_) => Box::new(ListWriter::try_new(array.as_list::<i32>())?),
+        DataType::LargeList(_) => Box::new(ListWriter::try_new(array.as_list::<i64>())?),
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => Box::new(DisplayWriter::try_new(array, false)?),
+        _ => Box::new(DisplayWriter::try_new(array, true)?),
+    })
+}
+
+struct NullWriter;
+
+impl ValueWriter for NullWriter {
+    fn write(&self, _: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"null");
+    }
+}
+
+struct BoolWriter<'a>(&'a BooleanArray);
+
+impl ValueWriter for BoolWriter<'_> {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(if self.0.value(row) { b"true" } else { b"false" });
+    }
+}
+
+struct IntWriter<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
+
+impl<T: ArrowPrimitiveType> ValueWriter for IntWriter<'_, T>
+where
+    T::Native: itoa::Integer,
+{
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(itoa::Buffer::new().format(self.0.value(row)).as_bytes());
+    }
+}
+
+struct FloatWriter<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
+
+/// A float type that ryu formats.
+trait JsonFloat: ryu::Float + Copy {
+    fn is_finite(self) -> bool;
+}
+
+impl JsonFloat for f32 {
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
+}
+
+impl JsonFloat for f64 {
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+}
+
+impl<T: ArrowPrimitiveType> ValueWriter for FloatWriter<'_, T>
+where
+    T::Native: JsonFloat,
+{
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        let value = self.0.value(row);
+        if JsonFloat::is_finite(value) {
+            out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+        } else {
+            out.extend_from_slice(b"null");
+        }
+    }
+}
+
+struct StringWriter<A>(A);
+
+impl<'a, A: ArrayAccessor<Item = &'a str>> ValueWriter for StringWriter<A> {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        write_string(self.0.value(row), out);
+    }
+}
+
+/// Writes timestamps as RFC 3339 strings in UTC, with as many fractional digits as needed.
+struct TimestampWriter<'a> {
+    values: &'a [i64],
+    nanos_per_unit: i64,
+}
+
+impl<'a> TimestampWriter<'a> {
+    fn new(array: &'a dyn Array, unit: TimeUnit) -> Self {
+        let (values, nanos_per_unit): (&[i64], i64) = match unit {
+            TimeUnit::Second => (
+                array.as_primitive::<TimestampSecondType>().values(),
+                1_000_000_000,
+            ),
+            TimeUnit::Millisecond => (
+                array.as_primitive::<TimestampMillisecondType>().values(),
+                1_000_000,
+            ),
+            TimeUnit::Microsecond => (
+                array.as_primitive::<TimestampMicrosecondType>().values(),
+                1_000,
+            ),
+            TimeUnit::Nanosecond => (array.as_primitive::<TimestampNanosecondType>().values(), 1),
+        };
+        Self {
+            values,
+            nanos_per_unit,
+        }
+    }
+}
+
+impl ValueWriter for TimestampWriter<'_> {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        let nanos = i128::from(self.values[row]) * i128::from(self.nanos_per_unit);
+        let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(i64::MAX);
+        let subsecond = u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0);
+        match DateTime::from_timestamp(seconds, subsecond) {
+            Some(time) => write_string(&time.to_rfc3339_opts(SecondsFormat::AutoSi, true), out),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+}
+
+struct StructWriter<'a>(Vec<FieldWriter<'a>>);
+
+impl ValueWriter for StructWriter<'_> {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        write_object(&self.0, row, out);
+    }
+}
+
+struct ListWriter<'a, O: OffsetSizeTrait> {
+    offsets: &'a [O],
+    nulls: Option<NullBuffer>,
+    values: Box<dyn ValueWriter + 'a>,
+}
+
+impl<'a, O: OffsetSizeTrait> ListWriter<'a, O> {
+    fn try_new(array: &'a GenericListArray<O>) -> Result<Self> {
+        let values = array.values();
+        Ok(Self {
+            offsets: array.value_offsets(),
+            nulls: values.logical_nulls(),
+            values: value_writer(values.as_ref())?,
+        })
+    }
+}
+
+impl<O: OffsetSizeTrait> ValueWriter for ListWriter<'_, O> {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        out.push(b'[');
+        let (start, end) = (
+            self.offsets[row].as_usize(),
+            self.offsets[row + 1].as_usize(),
+        );
+        for index in start..end {
+            if index > start {
+                out.push(b',');
+            }
+            write_nullable(self.nulls.as_ref(), self.values.as_ref(), index, out);
+        }
+        out.push(b']');
+    }
+}
+
+/// Writes values through Arrow's display formatting: decimals as bare numbers, every other
+/// type (dates, intervals, binary, maps, ...) as a JSON string of its text form.
+struct DisplayWriter<'a> {
+    formatter: ArrayFormatter<'a>,
+    quoted: bool,
+}
+
+impl<'a> DisplayWriter<'a> {
+    fn try_new(array: &'a dyn Array, quoted: bool) -> Result<Self> {
+        const OPTIONS: FormatOptions<'static> = FormatOptions::new();
+        Ok(Self {
+            formatter: ArrayFormatter::try_new(array, &OPTIONS)?,
+            quoted,
+        })
+    }
+}
+
+impl ValueWriter for DisplayWriter<'_> {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        let text = self.formatter.value(row).to_string();
+        if self.quoted {
+            write_string(&text, out);
+        } else {
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+}
+
+/// Writes `text` as a JSON string, escaping quotes, backslashes and control characters.
+fn write_string(text: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..0x20 => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..index]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{byte:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = index + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}

@@ -1,0 +1,194 @@
+//! Reading one JSON value as the native value of an Arrow primitive type.
+
+use arrow::compute::kernels::cast_utils::string_to_timestamp_nanos;
+use arrow::datatypes::{
+    ArrowPrimitiveType, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimestampMillisecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+
+use super::decode::DecodeError;
+use super::scanner::{NumberToken, Scanner};
+
+/// An Arrow primitive type whose values JSON carries.
+pub(super) trait ReadJson: ArrowPrimitiveType {
+    /// The type's name in stream schemas, for error messages.
+    const NAME: &'static str;
+
+    /// Reads the (non-null) value at the cursor.
+    fn read(scanner: &mut Scanner<'_>) -> Result<Self::Native, DecodeError>;
+}
+
+fn type_error(scanner: &mut Scanner<'_>, expected: &'static str) -> DecodeError {
+    DecodeError::Type {
+        column: String::new(),
+        expected,
+        found: scanner.next_kind(),
+    }
+}
+
+fn out_of_range(token: &NumberToken<'_>, expected: &'static str) -> DecodeError {
+    let value = String::from_utf8_lossy(token.text).into_owned();
+    DecodeError::OutOfRange {
+        column: String::new(),
+        value,
+        expected,
+    }
+}
+
+fn number<'a>(
+    scanner: &mut Scanner<'a>,
+    expected: &'static str,
+) -> Result<NumberToken<'a>, DecodeError> {
+    scanner
+        .read_number()?
+        .ok_or_else(|| type_error(scanner, expected))
+}
+
+/// Parses a number token as an `f64`; integers of up to 15 digits take an exact fast path.
+fn to_f64(token: &NumberToken<'_>) -> f64 {
+    if token.is_integer
+        && token.text.len() <= 15
+        && let Some(value) = to_i64(token.text)
+    {
+        #[expect(clippy::cast_precision_loss, reason = "15 digits are exact in an f64")]
+        return value as f64;
+    }
+    // A number token is ASCII and matches Rust's float grammar, so neither step can fail.
+    std::str::from_utf8(token.text)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Parses an integer token, `None` on overflow.
+fn to_i64(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let mut value: i64 = 0;
+    for &digit in digits {
+        let digit = i64::from(digit - b'0');
+        value = value.checked_mul(10)?;
+        value = if negative {
+            value.checked_sub(digit)?
+        } else {
+            value.checked_add(digit)?
+        };
+    }
+    Some(value)
+}
+
+fn to_u64(text: &[u8]) -> Option<u64> {
+    text.iter().try_fold(0u64, |value, &digit| {
+        value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+    })
+}
+
+/// An integer written with a fraction or exponent is accepted when its value is whole.
+fn whole_f64(token: &NumberToken<'_>) -> Option<f64> {
+    let value = to_f64(token);
+    (value.fract() == 0.0 && value.is_finite()).then_some(value)
+}
+
+/// The value of an integer token, or of a whole number written with a fraction or exponent.
+fn whole_i64(token: &NumberToken<'_>) -> Option<i64> {
+    if token.is_integer {
+        return to_i64(token.text);
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "checked to be whole and in range"
+    )]
+    whole_f64(token)
+        .filter(|value| value.abs() < 9.2e18)
+        .map(|value| value as i64)
+}
+
+macro_rules! read_signed {
+    ($($arrow:ty => $name:literal),* $(,)?) => {$(
+        impl ReadJson for $arrow {
+            const NAME: &'static str = $name;
+
+            fn read(scanner: &mut Scanner<'_>) -> Result<Self::Native, DecodeError> {
+                let token = number(scanner, $name)?;
+                whole_i64(&token)
+                    .and_then(|value| value.try_into().ok())
+                    .ok_or_else(|| out_of_range(&token, $name))
+            }
+        }
+    )*};
+}
+
+macro_rules! read_unsigned {
+    ($($arrow:ty => $name:literal),* $(,)?) => {$(
+        impl ReadJson for $arrow {
+            const NAME: &'static str = $name;
+
+            fn read(scanner: &mut Scanner<'_>) -> Result<Self::Native, DecodeError> {
+                let token = number(scanner, $name)?;
+                let wide = if token.is_integer {
+                    to_u64(token.text)
+                } else {
+                    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss,
+                        reason = "checked to be whole and not negative")]
+                    whole_f64(&token).filter(|value| (0.0..1.8e19).contains(value)).map(|value| value as u64)
+                };
+                wide.and_then(|value| value.try_into().ok())
+                    .ok_or_else(|| out_of_range(&token, $name))
+            }
+        }
+    )*};
+}
+
+read_signed!(Int8Type => "int8", Int16Type => "int16", Int32Type => "int32", Int64Type => "int64");
+read_unsigned!(
+    UInt8Type => "uint8",
+    UInt16Type => "uint16",
+    UInt32Type => "uint32",
+    UInt64Type => "uint64",
+);
+
+impl ReadJson for Float64Type {
+    const NAME: &'static str = "float64";
+
+    fn read(scanner: &mut Scanner<'_>) -> Result<f64, DecodeError> {
+        number(scanner, Self::NAME).map(|token| to_f64(&token))
+    }
+}
+
+impl ReadJson for Float32Type {
+    const NAME: &'static str = "float32";
+
+    fn read(scanner: &mut Scanner<'_>) -> Result<f32, DecodeError> {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "float32 columns round by design"
+        )]
+        number(scanner, Self::NAME).map(|token| to_f64(&token) as f32)
+    }
+}
+
+impl ReadJson for TimestampMillisecondType {
+    const NAME: &'static str = "timestamp (milliseconds since the epoch or RFC 3339)";
+
+    fn read(scanner: &mut Scanner<'_>) -> Result<i64, DecodeError> {
+        if let Some(token) = scanner.read_number()? {
+            return whole_i64(&token).ok_or_else(|| out_of_range(&token, Self::NAME));
+        }
+        let mut scratch = Vec::new();
+        let Some(text) = scanner.read_string(&mut scratch)? else {
+            return Err(type_error(scanner, Self::NAME));
+        };
+        let parsed = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| string_to_timestamp_nanos(t).ok());
+        parsed
+            .map(|nanos| nanos.div_euclid(1_000_000))
+            .ok_or_else(|| DecodeError::OutOfRange {
+                column: String::new(),
+                value: String::from_utf8_lossy(text).into_owned(),
+                expected: Self::NAME,
+            })
+    }
+}

@@ -1,0 +1,11 @@
+//! Sources, sinks and the codecs between them.
+//!
+//! This crate turns bytes into Arrow record batches and back. It knows about wire formats and
+//! transports, never about SQL: a source delivers payloads, a [`codec::json::JsonDecoder`]
+//! turns a micro-batch of payloads into one `RecordBatch`, and a [`codec::json::JsonEncoder`]
+//! turns result batches into messages for a sink.
+
+pub mod codec;
+pub mod error;
+
+pub use error::{Error, Result};

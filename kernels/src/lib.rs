@@ -1,0 +1,12 @@
+//! Vectorized operators over Arrow record batches.
+//!
+//! Each operator takes a batch and compiled expressions and returns a new batch; none does
+//! I/O or knows where batches come from. One file per operator.
+
+mod error;
+mod filter;
+mod project;
+
+pub use error::{Error, Result};
+pub use filter::filter;
+pub use project::project;

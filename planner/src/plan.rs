@@ -1,0 +1,58 @@
+//! The compiled form of a statement: what to decode and the steps that run on every batch.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use datafusion_physical_expr::PhysicalExpr;
+
+/// A statement compiled once, ready to evaluate batch after batch.
+#[derive(Debug, Clone)]
+pub struct PipelinePlan {
+    /// What the source must decode.
+    pub source: SourceScan,
+    /// The operators every decoded batch goes through, in order.
+    pub steps: Vec<PlanStep>,
+    /// The schema of the batches the last step produces.
+    pub output_schema: SchemaRef,
+}
+
+/// The stream a plan reads and the columns it needs from it.
+#[derive(Debug, Clone)]
+pub struct SourceScan {
+    /// The stream's name.
+    pub stream: String,
+    /// The columns the plan reads, in stream order: the schema decoders should produce. The
+    /// plan's expressions index into this schema.
+    pub schema: SchemaRef,
+    /// How many columns the whole stream has.
+    pub stream_columns: usize,
+}
+
+/// One operator of a plan.
+#[derive(Debug, Clone)]
+pub enum PlanStep {
+    /// Keep the rows for which a predicate is true.
+    Filter(FilterStep),
+    /// Compute the output columns.
+    Project(ProjectStep),
+}
+
+/// The compiled `WHERE` clause.
+#[derive(Debug, Clone)]
+pub struct FilterStep {
+    /// Evaluates to a boolean per row; null counts as false.
+    pub predicate: Arc<dyn PhysicalExpr>,
+    /// The predicate as SQL-like text, for `EXPLAIN`.
+    pub description: String,
+}
+
+/// The compiled `SELECT` list.
+#[derive(Debug, Clone)]
+pub struct ProjectStep {
+    /// One expression per output column.
+    pub exprs: Vec<Arc<dyn PhysicalExpr>>,
+    /// The output schema: one field per expression, named as the statement names it.
+    pub schema: SchemaRef,
+    /// Each expression as SQL-like text, for `EXPLAIN`.
+    pub descriptions: Vec<String>,
+}

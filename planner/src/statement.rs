@@ -1,0 +1,127 @@
+//! Parsing a statement and refusing, by name, what a stream pipeline cannot run.
+
+use std::ops::ControlFlow;
+
+use datafusion_sql::sqlparser::ast::{
+    Expr, GroupByExpr, Query, Select, SetExpr, Statement, TableFactor, TableWithJoins,
+    visit_expressions,
+};
+use datafusion_sql::sqlparser::dialect::GenericDialect;
+use datafusion_sql::sqlparser::parser::Parser;
+
+use crate::{Error, Result};
+
+/// How deeply the parser may recurse into nested expressions; deeper statements get a syntax
+/// error instead of exhausting the stack.
+const RECURSION_LIMIT: usize = 256;
+
+/// A single `SELECT … FROM <stream> …` statement.
+pub(crate) struct StreamQuery {
+    pub(crate) statement: Statement,
+    pub(crate) stream: String,
+}
+
+/// Parses `sql`, checking that it is one SELECT over one stream with no clause veloFlux
+/// does not run.
+pub(crate) fn parse(sql: &str) -> Result<StreamQuery> {
+    let mut statements = Parser::new(&GenericDialect {})
+        .with_recursion_limit(RECURSION_LIMIT)
+        .try_with_sql(sql)
+        .and_then(|mut parser| parser.parse_statements())
+        .map_err(|error| Error::Syntax(error.to_string()))?;
+    let statement = match statements.len() {
+        1 => statements.remove(0),
+        0 => return Err(Error::Syntax("the statement is empty".into())),
+        _ => return Err(Error::Unsupported("more than one statement".into())),
+    };
+    let Statement::Query(query) = &statement else {
+        return Err(Error::Unsupported("a statement other than SELECT".into()));
+    };
+    let stream = check_query(query)?;
+    Ok(StreamQuery { statement, stream })
+}
+
+fn check_query(query: &Query) -> Result<String> {
+    if query.with.is_some() {
+        return unsupported("WITH (common table expressions)");
+    }
+    if query.order_by.is_some() {
+        return unsupported("ORDER BY on a stream");
+    }
+    if query.limit_clause.is_some() || query.fetch.is_some() {
+        return unsupported("LIMIT on a stream");
+    }
+    let select = match query.body.as_ref() {
+        SetExpr::Select(select) => select,
+        SetExpr::SetOperation { op, .. } => return unsupported(&op.to_string()),
+        SetExpr::Query(_) => return unsupported("a subquery"),
+        other => return unsupported(&format!("a query of the form {other}")),
+    };
+    check_select(select)?;
+    check_expressions(query)?;
+    stream_name(&select.from)
+}
+
+fn check_select(select: &Select) -> Result<()> {
+    if select.distinct.is_some() {
+        return unsupported("SELECT DISTINCT on a stream");
+    }
+    if !matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty()) {
+        return unsupported("GROUP BY");
+    }
+    if select.having.is_some() {
+        return unsupported("HAVING without GROUP BY");
+    }
+    if select.into.is_some() {
+        return unsupported("SELECT INTO");
+    }
+    if !select.named_window.is_empty() || select.qualify.is_some() {
+        return unsupported("WINDOW and QUALIFY clauses");
+    }
+    if !select.lateral_views.is_empty() {
+        return unsupported("LATERAL VIEW");
+    }
+    Ok(())
+}
+
+fn check_expressions(query: &Query) -> Result<()> {
+    let found = visit_expressions(query, |expr| match expr {
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
+            ControlFlow::Break("a subquery")
+        }
+        Expr::Function(function) if function.over.is_some() => {
+            ControlFlow::Break("a window function (OVER)")
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    match found {
+        ControlFlow::Break(what) => unsupported(what),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+fn stream_name(from: &[TableWithJoins]) -> Result<String> {
+    let [table] = from else {
+        return if from.is_empty() {
+            Err(Error::Invalid("a SELECT needs FROM <stream>".into()))
+        } else {
+            unsupported("JOIN")
+        };
+    };
+    if !table.joins.is_empty() {
+        return unsupported("JOIN");
+    }
+    match &table.relation {
+        TableFactor::Table {
+            name, args: None, ..
+        } if name.0.len() == 1 => Ok(name.0[0]
+            .as_ident()
+            .map_or_else(|| name.to_string(), |ident| ident.value.clone())),
+        TableFactor::Derived { .. } => unsupported("a subquery in FROM"),
+        other => unsupported(&format!("FROM {other}")),
+    }
+}
+
+fn unsupported<T>(what: &str) -> Result<T> {
+    Err(Error::Unsupported(what.to_owned()))
+}

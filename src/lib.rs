@@ -1,0 +1,11 @@
+//! veloFlux: SQL over MQTT streams, on Apache Arrow micro-batches.
+//!
+//! The server's library: the runtime that carries batches from decoders through compiled plans
+//! to encoders. The engine's layers live in their own crates: `veloflux-planner` (SQL to
+//! plans), `veloflux-kernels` (vectorized operators) and `veloflux-connectors` (codecs,
+//! sources and sinks).
+
+pub mod error;
+pub mod runtime;
+
+pub use error::{Error, Result};

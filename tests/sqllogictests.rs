@@ -1,0 +1,220 @@
+//! The SQL conformance suite: every `tests/slt/*.slt` file pushes JSON payloads through the
+//! real decoder, planner, kernels and encoder, and compares the JSON messages that come out.
+//!
+//! Besides SQL queries, the files use three statements of their own:
+//! - `CREATE STREAM s (a int64, meta struct<site string>, tags list<float64>)` declares a
+//!   stream with the column types of stream schemas;
+//! - `INSERT INTO s` followed by one JSON payload per line queues one micro-batch;
+//! - `EXPLAIN SELECT ...` returns the plan's text, one row per line.
+//!
+//! A query runs over every micro-batch queued for its stream, in order, and returns one row
+//! per output message, followed by a `!`-row for each payload or row that was skipped.
+//!
+//! Run one file with `cargo test --test sqllogictests -- <part of its name>`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use sqllogictest::{DBOutput, DefaultColumnType};
+use veloflux::runtime::JsonChain;
+use veloflux_connectors::codec::json::JsonFormat;
+use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType, arrow_schema};
+use veloflux_planner::Catalog;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct SltError(String);
+
+fn fail<T>(message: impl std::fmt::Display) -> Result<T, SltError> {
+    Err(SltError(message.to_string()))
+}
+
+#[derive(Default)]
+struct Engine {
+    catalog: Catalog,
+    batches: HashMap<String, Vec<Vec<String>>>,
+}
+
+impl sqllogictest::DB for Engine {
+    type Error = SltError;
+    type ColumnType = DefaultColumnType;
+
+    fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let sql = sql.trim();
+        let keyword = |prefix: &str| {
+            sql.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        };
+        if keyword("CREATE STREAM") {
+            self.create_stream(&sql["CREATE STREAM".len()..])
+        } else if keyword("INSERT INTO") {
+            self.insert(&sql["INSERT INTO".len()..])
+        } else if keyword("EXPLAIN ") {
+            let plan =
+                veloflux_planner::plan(&sql["EXPLAIN ".len()..], &self.catalog).or_else(fail)?;
+            Ok(rows(plan.explain().lines().map(str::to_owned).collect()))
+        } else {
+            self.query(sql)
+        }
+    }
+
+    fn engine_name(&self) -> &str {
+        "veloflux"
+    }
+}
+
+impl Engine {
+    fn create_stream(&mut self, definition: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let (name, columns) = definition
+            .split_once('(')
+            .ok_or(SltError("expected '('".into()))?;
+        let columns = columns
+            .trim()
+            .strip_suffix(')')
+            .ok_or(SltError("expected ')'".into()))?;
+        let columns = split_top_level(columns)
+            .into_iter()
+            .map(parse_column)
+            .collect::<Result<Vec<_>, _>>()?;
+        let schema = arrow_schema(&columns).or_else(fail)?;
+        let name = name.trim().to_owned();
+        self.batches.insert(name.clone(), Vec::new());
+        self.catalog.insert(name, schema);
+        Ok(DBOutput::StatementComplete(0))
+    }
+
+    fn insert(&mut self, text: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let (name, payloads) = text.split_once('\n').unwrap_or((text, ""));
+        let Some(batches) = self.batches.get_mut(name.trim()) else {
+            return fail(format!("no stream '{}'", name.trim()));
+        };
+        let payloads: Vec<String> = payloads.lines().map(str::to_owned).collect();
+        let count = payloads.len() as u64;
+        batches.push(payloads);
+        Ok(DBOutput::StatementComplete(count))
+    }
+
+    fn query(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let plan = veloflux_planner::plan(sql, &self.catalog).or_else(fail)?;
+        let batches = self
+            .batches
+            .get(&plan.source.stream)
+            .cloned()
+            .unwrap_or_default();
+        let mut chain = JsonChain::try_new(plan, JsonFormat::MessagePerRow).or_else(fail)?;
+        let mut lines = Vec::new();
+        let mut skipped = Vec::new();
+        for payloads in &batches {
+            let output = chain
+                .process(payloads, |message| {
+                    lines.push(String::from_utf8_lossy(message).into_owned())
+                })
+                .or_else(fail)?;
+            for error in output.decode_errors {
+                skipped.push(format!("!payload {}: {}", error.index, error.error));
+            }
+            for error in output.row_errors {
+                skipped.push(format!("!row {}: {}", error.row, error.message));
+            }
+        }
+        lines.extend(skipped);
+        Ok(rows(lines))
+    }
+}
+
+fn rows(lines: Vec<String>) -> DBOutput<DefaultColumnType> {
+    DBOutput::Rows {
+        types: vec![DefaultColumnType::Text],
+        rows: lines.into_iter().map(|line| vec![line]).collect(),
+    }
+}
+
+/// Splits `a int64, b struct<x int8, y string>` at the commas outside angle brackets.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (index, ch) in text.char_indices() {
+        match ch {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(text[start..index].trim());
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts.into_iter().filter(|part| !part.is_empty()).collect()
+}
+
+/// Parses `name type`, where type is a column type name, `struct<...>` or `list<type>`.
+fn parse_column(text: &str) -> Result<ColumnSpec, SltError> {
+    let (name, data_type) = text
+        .split_once(' ')
+        .ok_or(SltError(format!("expected 'name type' in '{text}'")))?;
+    parse_type(name.trim_matches('"'), data_type.trim())
+}
+
+fn parse_type(name: &str, text: &str) -> Result<ColumnSpec, SltError> {
+    if let Some(inner) = text
+        .strip_prefix("struct<")
+        .and_then(|rest| rest.strip_suffix('>'))
+    {
+        let fields = split_top_level(inner)
+            .into_iter()
+            .map(parse_column)
+            .collect::<Result<_, _>>()?;
+        return Ok(ColumnSpec {
+            fields: Some(fields),
+            ..ColumnSpec::new(name, ColumnType::Struct)
+        });
+    }
+    if let Some(inner) = text
+        .strip_prefix("list<")
+        .and_then(|rest| rest.strip_suffix('>'))
+    {
+        let element = Box::new(parse_type("item", inner)?);
+        return Ok(ColumnSpec {
+            element: Some(element),
+            ..ColumnSpec::new(name, ColumnType::List)
+        });
+    }
+    let data_type =
+        serde_json::from_value(serde_json::Value::String(text.to_owned())).or_else(fail)?;
+    Ok(ColumnSpec::new(name, data_type))
+}
+
+fn main() -> std::io::Result<()> {
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&directory)? {
+        files.push(entry?.path());
+    }
+    files.retain(|path| {
+        path.extension().is_some_and(|ext| ext == "slt")
+            && filter
+                .as_ref()
+                .is_none_or(|f| path.to_string_lossy().contains(f.as_str()))
+    });
+    files.sort();
+    let mut failed = 0;
+    for file in &files {
+        let mut runner = sqllogictest::Runner::new(|| async { Ok(Engine::default()) });
+        match runner.run_file(file) {
+            Ok(()) => println!("ok     {}", file.display()),
+            Err(error) => {
+                failed += 1;
+                println!("FAILED {}\n{}", file.display(), error.display(true));
+            }
+        }
+    }
+    println!(
+        "sqllogictests: {} passed, {failed} failed",
+        files.len() - failed
+    );
+    if failed > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
