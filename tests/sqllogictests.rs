@@ -8,12 +8,15 @@
 //! - `EXPLAIN SELECT ...` returns the plan's text, one row per line.
 //!
 //! A query runs over every micro-batch queued for its stream, in order, and returns one row
-//! per output message, followed by a `!`-row for each payload or row that was skipped.
+//! per output message, followed by a `!`-row for each payload or row that was skipped (with
+//! the number of its micro-batch, from 0, and its place in it).
 //!
-//! Run one file with `cargo test --test sqllogictests -- <part of its name>`.
+//! Run one file with `cargo test --test sqllogictests -- <part of its name>`; add `--complete`
+//! to rewrite the expected results of the files run with what the engine returns now (then
+//! review the diff: it becomes the specification).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sqllogictest::{DBOutput, DefaultColumnType};
 use veloflux::runtime::JsonChain;
@@ -104,17 +107,23 @@ impl Engine {
         let mut chain = JsonChain::try_new(plan, JsonFormat::MessagePerRow).or_else(fail)?;
         let mut lines = Vec::new();
         let mut skipped = Vec::new();
-        for payloads in &batches {
+        for (batch, payloads) in batches.iter().enumerate() {
             let output = chain
                 .process(payloads, |message| {
                     lines.push(String::from_utf8_lossy(message).into_owned())
                 })
                 .or_else(fail)?;
             for error in output.decode_errors {
-                skipped.push(format!("!payload {}: {}", error.index, error.error));
+                skipped.push(format!(
+                    "!batch {batch} payload {}: {}",
+                    error.index, error.error
+                ));
             }
             for error in output.row_errors {
-                skipped.push(format!("!row {}: {}", error.row, error.message));
+                skipped.push(format!(
+                    "!batch {batch} row {}: {}",
+                    error.row, error.message
+                ));
             }
         }
         lines.extend(skipped);
@@ -186,6 +195,7 @@ fn parse_type(name: &str, text: &str) -> Result<ColumnSpec, SltError> {
 
 fn main() -> std::io::Result<()> {
     let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let complete = std::env::args().any(|arg| arg == "--complete");
     let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&directory)? {
@@ -201,6 +211,9 @@ fn main() -> std::io::Result<()> {
     let mut failed = 0;
     for file in &files {
         let mut runner = sqllogictest::Runner::new(|| async { Ok(Engine::default()) });
+        if complete {
+            complete_file(&mut runner, file);
+        }
         match runner.run_file(file) {
             Ok(()) => println!("ok     {}", file.display()),
             Err(error) => {
@@ -217,4 +230,20 @@ fn main() -> std::io::Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+fn complete_file<M>(runner: &mut sqllogictest::Runner<Engine, M>, file: &Path)
+where
+    M: sqllogictest::MakeConnection<Conn = Engine>,
+{
+    let update = runner.update_test_file(
+        file,
+        " ",
+        sqllogictest::default_validator,
+        sqllogictest::default_normalizer,
+        sqllogictest::default_column_validator,
+    );
+    if let Err(error) = futures::executor::block_on(update) {
+        println!("could not complete {}: {error}", file.display());
+    }
 }

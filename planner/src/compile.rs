@@ -18,24 +18,27 @@ use datafusion_sql::planner::{ParserOptions, SqlToRel};
 
 use crate::context::StreamContext;
 use crate::plan::{FilterStep, PipelinePlan, PlanStep, ProjectStep, SourceScan};
-use crate::statement::{self, StreamQuery};
-use crate::{Catalog, Error, Result, rewrite, typecheck};
+use crate::statement;
+use crate::{Catalog, Error, Result, integer_arithmetic, rewrite, typecheck};
 
 /// Plans `sql` against `catalog`.
 pub(crate) fn plan(sql: &str, catalog: &Catalog) -> Result<PipelinePlan> {
-    let StreamQuery {
-        mut statement,
-        stream,
-    } = statement::parse(sql)?;
-    let schema = catalog.schema(&stream)?.clone();
-    rewrite::rewrite(&mut statement);
-    let compiler = Compiler::try_new(&stream, schema)?;
-    let context = StreamContext::new(&stream, compiler.stream_schema.inner().clone());
+    let mut query = statement::parse(sql)?;
+    let schema = catalog.schema(&query.stream)?.clone();
+    rewrite::rewrite(&mut query.statement);
+    let compiler = Compiler::try_new(&query.stream, schema.clone())?;
+    let context = StreamContext::new(&query.stream, schema.clone());
     let options = ParserOptions::new()
         .with_enable_ident_normalization(false)
         .with_map_string_types_to_utf8view(false);
-    let logical = SqlToRel::new_with_options(&context, options)
-        .sql_statement_to_plan(statement)
+    let planner = SqlToRel::new_with_options(&context, options);
+    if let Some(select) = query.select() {
+        let qualified = DFSchema::try_from_qualified_schema(query.qualifier.as_str(), &schema)
+            .map_err(|error| compiler.error(error))?;
+        typecheck::check_select(&planner, select, &qualified)?;
+    }
+    let logical = planner
+        .sql_statement_to_plan(query.statement)
         .map_err(|error| compiler.error(error))?;
     compiler.compile(QueryParts::try_from_plan(&logical)?)
 }
@@ -116,7 +119,6 @@ impl Compiler {
         let predicate = match parts.predicate {
             Some(predicate) => {
                 let predicate = unqualify(predicate);
-                typecheck::check_predicate(&predicate, &self.stream_schema)?;
                 Some(self.prepare(predicate)?).filter(|expr| !is_true(expr))
             }
             None => None,
@@ -149,8 +151,9 @@ impl Compiler {
 
     /// Type-checks, coerces and simplifies one expression over the stream's columns.
     fn prepare(&self, expr: Expr) -> Result<Expr> {
-        typecheck::check(&expr, &self.stream_schema)?;
-        let coerced = expr
+        let widened = integer_arithmetic::widen_integer_arithmetic(expr, &self.stream_schema)
+            .map_err(|error| self.error(error))?;
+        let coerced = widened
             .rewrite(&mut TypeCoercionRewriter::new(&self.stream_schema))
             .map_err(|error| self.error(error))?
             .data;
@@ -215,12 +218,13 @@ impl Compiler {
             &self.props,
             &PhysicalPlanningContext::default(),
         )
+        .and_then(integer_arithmetic::fail_on_overflow)
         .map_err(|error| self.error(error))
     }
 }
 
 /// Drops table qualifiers: a plan reads one stream, so column names are unique.
-fn unqualify(expr: Expr) -> Expr {
+pub(crate) fn unqualify(expr: Expr) -> Expr {
     expr.transform(|expr| {
         Ok(match expr {
             Expr::Column(Column {

@@ -49,7 +49,7 @@ impl Error {
         match error.find_root() {
             DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
                 SchemaError::FieldNotFound { field, .. } => Self::UnknownColumn {
-                    column: field.name.clone(),
+                    column: field.flat_name(),
                     stream: stream.to_owned(),
                     columns: columns.to_owned(),
                 },

@@ -10,6 +10,7 @@ mod compile;
 mod context;
 mod error;
 mod explain;
+mod integer_arithmetic;
 mod plan;
 mod rewrite;
 mod statement;

@@ -42,7 +42,7 @@ fn name_select_items(statement: &mut Statement) {
         if let SelectItem::UnnamedExpr(expr) = item
             && let Some(name) = output_name(expr)
         {
-            let expr = std::mem::replace(expr, Expr::Value(Value::Null.into()));
+            let expr = std::mem::replace(expr, null());
             *item = SelectItem::ExprWithAlias {
                 expr,
                 alias: Ident::with_quote('"', name),
@@ -97,29 +97,62 @@ fn rewrite_expr(expr: &mut Expr) {
 }
 
 /// `a->b` is the field `b` of struct `a`, as `a['b']`.
+///
+/// sqlparser gives `->` the low precedence of PostgreSQL's JSON operators, so
+/// `meta->site = 'x'` arrives as `meta -> (site = 'x')`. Here `->` is a field access that binds
+/// tighter than any operator: the access moves down to the leftmost operand of the right side,
+/// which must be the field name.
 fn arrow_to_field_access(expr: &mut Expr) {
-    let taken = std::mem::replace(expr, Expr::Value(Value::Null.into()));
-    let Expr::BinaryOp { left, right, .. } = taken else {
+    let Expr::BinaryOp { left, right, .. } = expr else {
         return;
     };
-    let field = match *right {
-        Expr::Identifier(ident) => ident.value,
-        other => match string_literal(&other) {
-            Some(name) => name,
-            None => {
-                *expr = Expr::BinaryOp {
-                    left,
-                    op: BinaryOperator::Arrow,
-                    right: Box::new(other),
-                };
-                return;
-            }
-        },
+    let Some(slot) = leftmost_operand(right) else {
+        return;
     };
+    let Some(name) = field_name(slot) else { return };
+    let root = std::mem::replace(left.as_mut(), null());
+    *slot = field_access(root, name);
+    let rewritten = std::mem::replace(right.as_mut(), null());
+    *expr = rewritten;
+}
+
+fn null() -> Expr {
+    Expr::Value(Value::Null.into())
+}
+
+/// The operand an operator of higher precedence than `->` took from it: the leftmost leaf.
+fn leftmost_operand(expr: &mut Expr) -> Option<&mut Expr> {
+    let inner = match expr {
+        Expr::Identifier(_) | Expr::Value(_) => return Some(expr),
+        Expr::BinaryOp { left, .. } => left,
+        Expr::Like { expr, .. }
+        | Expr::ILike { expr, .. }
+        | Expr::IsNull(expr)
+        | Expr::IsNotNull(expr)
+        | Expr::IsTrue(expr)
+        | Expr::IsFalse(expr)
+        | Expr::Between { expr, .. }
+        | Expr::InList { expr, .. }
+        | Expr::Cast { expr, .. } => expr,
+        _ => return None,
+    };
+    leftmost_operand(inner)
+}
+
+/// The field a `->` names: an identifier or a string.
+fn field_name(field: &Expr) -> Option<String> {
+    match field {
+        Expr::Identifier(ident) => Some(ident.value.clone()),
+        other => string_literal(other),
+    }
+}
+
+/// `root['name']`, extending `root`'s chain of accesses if it has one.
+fn field_access(root: Expr, name: String) -> Expr {
     let access = AccessExpr::Subscript(Subscript::Index {
-        index: Expr::Value(Value::SingleQuotedString(field).into()),
+        index: Expr::Value(Value::SingleQuotedString(name).into()),
     });
-    *expr = match *left {
+    match root {
         Expr::CompoundFieldAccess {
             root,
             mut access_chain,
@@ -131,7 +164,7 @@ fn arrow_to_field_access(expr: &mut Expr) {
             root: Box::new(root),
             access_chain: vec![access],
         },
-    };
+    }
 }
 
 /// List indexes count from 0 in veloFlux and eKuiper, from 1 in DataFusion. Negative indexes
@@ -162,7 +195,7 @@ fn shift_index(index: &mut Expr) {
         }
         Expr::UnaryOp { .. } => {}
         other => {
-            let inner = std::mem::replace(other, Expr::Value(Value::Null.into()));
+            let inner = std::mem::replace(other, null());
             *other = Expr::BinaryOp {
                 left: Box::new(Expr::Nested(Box::new(inner))),
                 op: BinaryOperator::Plus,

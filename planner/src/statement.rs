@@ -19,6 +19,21 @@ const RECURSION_LIMIT: usize = 256;
 pub(crate) struct StreamQuery {
     pub(crate) statement: Statement,
     pub(crate) stream: String,
+    /// The name columns may be qualified with: the stream's alias, else its name.
+    pub(crate) qualifier: String,
+}
+
+impl StreamQuery {
+    /// The statement's `SELECT`; parsing made sure there is exactly one.
+    pub(crate) fn select(&self) -> Option<&Select> {
+        let Statement::Query(query) = &self.statement else {
+            return None;
+        };
+        match query.body.as_ref() {
+            SetExpr::Select(select) => Some(select),
+            _ => None,
+        }
+    }
 }
 
 /// Parses `sql`, checking that it is one SELECT over one stream with no clause veloFlux
@@ -37,11 +52,17 @@ pub(crate) fn parse(sql: &str) -> Result<StreamQuery> {
     let Statement::Query(query) = &statement else {
         return Err(Error::Unsupported("a statement other than SELECT".into()));
     };
-    let stream = check_query(query)?;
-    Ok(StreamQuery { statement, stream })
+    let (stream, alias) = check_query(query)?;
+    let qualifier = alias.unwrap_or_else(|| stream.clone());
+    Ok(StreamQuery {
+        statement,
+        stream,
+        qualifier,
+    })
 }
 
-fn check_query(query: &Query) -> Result<String> {
+/// Checks the query's clauses; returns the stream it reads and its alias.
+fn check_query(query: &Query) -> Result<(String, Option<String>)> {
     if query.with.is_some() {
         return unsupported("WITH (common table expressions)");
     }
@@ -100,7 +121,7 @@ fn check_expressions(query: &Query) -> Result<()> {
     }
 }
 
-fn stream_name(from: &[TableWithJoins]) -> Result<String> {
+fn stream_name(from: &[TableWithJoins]) -> Result<(String, Option<String>)> {
     let [table] = from else {
         return if from.is_empty() {
             Err(Error::Invalid("a SELECT needs FROM <stream>".into()))
@@ -113,10 +134,16 @@ fn stream_name(from: &[TableWithJoins]) -> Result<String> {
     }
     match &table.relation {
         TableFactor::Table {
-            name, args: None, ..
-        } if name.0.len() == 1 => Ok(name.0[0]
-            .as_ident()
-            .map_or_else(|| name.to_string(), |ident| ident.value.clone())),
+            name,
+            args: None,
+            alias,
+            ..
+        } if name.0.len() == 1 => {
+            let stream = name.0[0]
+                .as_ident()
+                .map_or_else(|| name.to_string(), |i| i.value.clone());
+            Ok((stream, alias.as_ref().map(|alias| alias.name.value.clone())))
+        }
         TableFactor::Derived { .. } => unsupported("a subquery in FROM"),
         other => unsupported(&format!("FROM {other}")),
     }

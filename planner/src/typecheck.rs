@@ -5,9 +5,53 @@
 use arrow::datatypes::DataType;
 use datafusion_common::DFSchema;
 use datafusion_common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion_expr::planner::ContextProvider;
 use datafusion_expr::{BinaryExpr, Expr, ExprSchemable, Operator};
+use datafusion_sql::planner::{PlannerContext, SqlToRel};
+use datafusion_sql::sqlparser::ast::{Expr as SqlExpr, Select, SelectItem};
 
+use crate::compile::unqualify;
 use crate::{Error, Result};
+
+/// Checks the SELECT list and the WHERE clause of `select` over the stream's columns
+/// (qualified as the statement qualifies them), before DataFusion builds a plan: its own
+/// checks would report a mismatch in its words, or not at all.
+///
+/// Expressions that do not even plan are left for the planner to report.
+pub(crate) fn check_select<S: ContextProvider>(
+    planner: &SqlToRel<'_, S>,
+    select: &Select,
+    schema: &DFSchema,
+) -> Result<()> {
+    let items = select.projection.iter().filter_map(|item| match item {
+        SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => Some(expr),
+        _ => None,
+    });
+    for expr in items.filter_map(|expr| to_logical(planner, expr, schema)) {
+        check(&expr, schema)?;
+    }
+    let predicate = select
+        .selection
+        .as_ref()
+        .and_then(|expr| to_logical(planner, expr, schema));
+    if let Some(predicate) = predicate {
+        check(&predicate, schema)?;
+        check_predicate(&predicate, schema)?;
+    }
+    Ok(())
+}
+
+fn to_logical<S: ContextProvider>(
+    planner: &SqlToRel<'_, S>,
+    expr: &SqlExpr,
+    schema: &DFSchema,
+) -> Option<Expr> {
+    let mut context = PlannerContext::new();
+    planner
+        .sql_to_expr(expr.clone(), schema, &mut context)
+        .ok()
+        .map(unqualify)
+}
 
 /// The broad kind of a type, as far as operators care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +87,7 @@ fn kind(data_type: &DataType) -> Kind {
 }
 
 /// Checks the operands of every operator in `expr`, innermost first.
-pub(crate) fn check(expr: &Expr, schema: &DFSchema) -> Result<()> {
+fn check(expr: &Expr, schema: &DFSchema) -> Result<()> {
     let mut outcome = Ok(());
     let _ = expr.apply(|node| {
         if let Expr::BinaryExpr(binary) = node {
@@ -58,7 +102,7 @@ pub(crate) fn check(expr: &Expr, schema: &DFSchema) -> Result<()> {
 }
 
 /// Checks that a `WHERE` clause is a condition.
-pub(crate) fn check_predicate(predicate: &Expr, schema: &DFSchema) -> Result<()> {
+fn check_predicate(predicate: &Expr, schema: &DFSchema) -> Result<()> {
     let data_type = type_of(predicate, schema)?;
     if matches!(kind(&data_type), Kind::Boolean | Kind::Null) {
         return Ok(());

@@ -18,6 +18,9 @@ pub enum DecodeError {
         /// What the payload should have held there.
         expected: &'static str,
     },
+    /// The payload ends before its JSON value is complete.
+    #[error("truncated JSON: the payload ends before its value is complete")]
+    Truncated,
     /// A value does not have the type of its column.
     #[error("column '{column}' expects {expected}, found {found}")]
     Type {
@@ -75,6 +78,18 @@ impl DecodeError {
             };
         }
         self
+    }
+}
+
+/// The error for a value where an object belongs: a syntax error if it is not even JSON.
+fn not_an_object(scanner: &mut Scanner<'_>) -> DecodeError {
+    let found = scanner.next_kind();
+    if scanner.at_end() {
+        return DecodeError::NotAnObject { found };
+    }
+    match scanner.skip_value() {
+        Ok(()) => DecodeError::NotAnObject { found },
+        Err(error) => error,
     }
 }
 
@@ -161,9 +176,7 @@ impl JsonDecoder {
                 .map(|()| 1)?,
             Some(b'[') => self.read_array(&mut scanner)?,
             _ => {
-                return Err(DecodeError::NotAnObject {
-                    found: scanner.next_kind(),
-                });
+                return Err(not_an_object(&mut scanner));
             }
         };
         if !scanner.at_end() {
@@ -180,9 +193,7 @@ impl JsonDecoder {
         let mut rows = 0;
         loop {
             if scanner.peek() != Some(b'{') {
-                return Err(DecodeError::NotAnObject {
-                    found: scanner.next_kind(),
-                });
+                return Err(not_an_object(scanner));
             }
             self.row.read_object(scanner, &mut self.scratch)?;
             rows += 1;

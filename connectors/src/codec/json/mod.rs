@@ -15,4 +15,6 @@ pub use decode::{DecodeError, DecodedBatch, JsonDecoder, PayloadError};
 pub use encode::{EncodedMessages, JsonEncoder, JsonFormat};
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;

@@ -84,6 +84,9 @@ impl<'a> Scanner<'a> {
 
     /// An error saying what the payload should have held at the cursor.
     pub(super) fn syntax_error(&self, expected: &'static str) -> DecodeError {
+        if self.pos >= self.bytes.len() {
+            return DecodeError::Truncated;
+        }
         DecodeError::Syntax {
             offset: self.pos,
             expected,
@@ -99,7 +102,8 @@ impl<'a> Scanner<'a> {
             Some(b't' | b'f') => "a boolean",
             Some(b'n') => "null",
             Some(b'-' | b'0'..=b'9') => "a number",
-            _ => "no value",
+            Some(_) => "invalid JSON",
+            None => "an empty payload",
         }
     }
 
@@ -233,10 +237,7 @@ impl<'a> Scanner<'a> {
                 break;
             }
         }
-        Err(DecodeError::Syntax {
-            offset: self.bytes.len(),
-            expected: "the end of a string",
-        })
+        Err(DecodeError::Truncated)
     }
 
     /// Skips one value of any kind, checking that it is well formed.

@@ -92,7 +92,7 @@ fn a_malformed_payload_is_skipped_and_the_rest_survive() {
     assert_eq!(
         error_messages(&decoded),
         [
-            "1: malformed JSON at byte 25: expected ',' or '}'",
+            "1: truncated JSON: the payload ends before its value is complete",
             "2: malformed JSON at byte 27: expected the end of the payload",
             "3: malformed JSON at byte 24: expected a JSON value",
             "4: malformed JSON at byte 21: expected true, false or null",
@@ -136,7 +136,7 @@ fn payloads_that_are_not_objects_are_refused() {
         error_messages(&decoded),
         [
             "0: a payload must be a JSON object or an array of objects, found a number",
-            "1: a payload must be a JSON object or an array of objects, found no value",
+            "1: a payload must be a JSON object or an array of objects, found an empty payload",
             "2: a payload must be a JSON object or an array of objects, found a number",
             "3: a payload must be a JSON object or an array of objects, found a string",
         ]

@@ -80,6 +80,9 @@ fn to_i64(text: &[u8]) -> Option<i64> {
 }
 
 fn to_u64(text: &[u8]) -> Option<u64> {
+    if text.first() == Some(&b'-') {
+        return None;
+    }
     text.iter().try_fold(0u64, |value, &digit| {
         value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
     })
@@ -149,11 +152,22 @@ read_unsigned!(
     UInt64Type => "uint64",
 );
 
+/// A number as a finite `f64`; JSON cannot mean infinity, so `1e400` is out of range.
+fn finite_f64(scanner: &mut Scanner<'_>, expected: &'static str) -> Result<f64, DecodeError> {
+    let token = number(scanner, expected)?;
+    let value = to_f64(&token);
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(out_of_range(&token, expected))
+    }
+}
+
 impl ReadJson for Float64Type {
     const NAME: &'static str = "float64";
 
     fn read(scanner: &mut Scanner<'_>) -> Result<f64, DecodeError> {
-        number(scanner, Self::NAME).map(|token| to_f64(&token))
+        finite_f64(scanner, Self::NAME)
     }
 }
 
@@ -161,11 +175,21 @@ impl ReadJson for Float32Type {
     const NAME: &'static str = "float32";
 
     fn read(scanner: &mut Scanner<'_>) -> Result<f32, DecodeError> {
+        let value = finite_f64(scanner, Self::NAME)?;
         #[expect(
             clippy::cast_possible_truncation,
             reason = "float32 columns round by design"
         )]
-        number(scanner, Self::NAME).map(|token| to_f64(&token) as f32)
+        let narrow = value as f32;
+        if narrow.is_finite() {
+            return Ok(narrow);
+        }
+        let value = value.to_string();
+        Err(DecodeError::OutOfRange {
+            column: String::new(),
+            value,
+            expected: Self::NAME,
+        })
     }
 }
 
