@@ -5,7 +5,13 @@
 //! plans), `veloflux-kernels` (vectorized operators) and `veloflux-connectors` (codecs,
 //! sources and sinks).
 
+pub mod broker;
+pub mod config;
+pub mod control;
 pub mod error;
+pub mod manager;
 pub mod runtime;
+pub mod spec;
+pub mod storage;
 
 pub use error::{Error, Result};

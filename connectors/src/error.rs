@@ -11,6 +11,9 @@ pub enum Error {
     /// The user's configuration is invalid (a bad schema, an unknown option).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A broker or another service outside the process failed; retrying may help.
+    #[error("{0}")]
+    External(String),
     /// An Arrow operation failed on data that passed validation: a bug.
     #[error("internal error: {0}")]
     Internal(#[from] ArrowError),

@@ -5,7 +5,11 @@
 //! turns a micro-batch of payloads into one `RecordBatch`, and a [`codec::json::JsonEncoder`]
 //! turns result batches into messages for a sink.
 
+mod backoff;
 pub mod codec;
 pub mod error;
+pub mod memory;
+pub mod mqtt;
+pub mod status;
 
 pub use error::{Error, Result};

@@ -1,7 +1,280 @@
-//! The runtime: what carries batches through a pipeline.
+//! The runtime: one task chain per running pipeline, fed by its own subscription or by a
+//! shared stream, over bounded channels so that a slow sink slows the source instead of
+//! losing data.
 
+mod batcher;
 mod chain;
 mod executor;
+mod input;
+mod pipeline;
+mod shared;
+mod sink;
+mod stats;
+mod status;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arrow::datatypes::SchemaRef;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::memory::MemoryHub;
+use veloflux_connectors::status::ConnectorStatus;
+use veloflux_planner::PipelinePlan;
+
+pub use batcher::BatchPolicy;
 pub use chain::{ChainOutput, JsonChain};
 pub use executor::{Executed, PlanExecutor, RowError};
+pub use stats::StageSnapshot;
+pub use status::{PipelineState, PipelineStatus, StageStatus};
+
+use crate::config::RuntimeConfig;
+use crate::spec::{PipelineSpec, SpecError, StreamSpec};
+use input::{Input, column_indices, subscribe};
+use pipeline::{PipelineStats, PipelineTask};
+use shared::SharedStream;
+use sink::Sink;
+
+/// Runs pipelines. Cloning gives another handle to the same runtime.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: RuntimeConfig,
+    hub: MemoryHub,
+    pipelines: Mutex<HashMap<String, Running>>,
+    shared: Mutex<HashMap<String, SharedStream>>,
+}
+
+/// A pipeline's task and what status requests read of it.
+struct Running {
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+    stream: Option<String>,
+    started: Instant,
+    stats: PipelineStats,
+    connectors: Vec<Arc<ConnectorStatus>>,
+}
+
+/// What to run: a pipeline, the stream it reads and its compiled plan.
+pub struct Launch<'a> {
+    /// The pipeline.
+    pub spec: &'a PipelineSpec,
+    /// The stream its statement reads.
+    pub stream: &'a StreamSpec,
+    /// The stream's whole schema.
+    pub stream_schema: SchemaRef,
+    /// The compiled statement.
+    pub plan: PipelinePlan,
+}
+
+impl Runtime {
+    /// A runtime with `config`'s defaults for batching and buffering.
+    pub fn new(config: RuntimeConfig) -> Self {
+        let inner = Inner {
+            config,
+            hub: MemoryHub::default(),
+            pipelines: Mutex::default(),
+            shared: Mutex::default(),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Starts a pipeline; starting one that runs already does nothing.
+    ///
+    /// # Errors
+    /// When a connector cannot be configured from the spec.
+    pub fn start(&self, launch: Launch<'_>) -> Result<(), SpecError> {
+        let id = launch.spec.id.clone();
+        let mut pipelines = self.lock_pipelines();
+        if pipelines
+            .get(&id)
+            .is_some_and(|running| !running.task.is_finished())
+        {
+            return Ok(());
+        }
+        let running = self.launch(launch)?;
+        pipelines.insert(id, running);
+        Ok(())
+    }
+
+    fn launch(&self, launch: Launch<'_>) -> Result<Running, SpecError> {
+        let Launch {
+            spec,
+            stream,
+            stream_schema,
+            plan,
+        } = launch;
+        let shutdown = CancellationToken::new();
+        let policy = self.policy(spec);
+        let capacity = self.inner.config.channel_capacity;
+        let mut connectors = Vec::new();
+        let mut stats = PipelineStats::default();
+        let input = if stream.shared {
+            let columns = column_indices(&stream_schema, &plan.source.schema);
+            let (receiver, status, source_stats) =
+                self.join_shared(stream, stream_schema, &spec.id, policy)?;
+            connectors.extend(status);
+            stats.source = source_stats;
+            Input::Batches {
+                receiver,
+                columns,
+                queued: Vec::new(),
+            }
+        } else {
+            let client_id = format!("veloflux-{}-{}", spec.id, stream.name);
+            let subscription = subscribe(
+                stream,
+                &client_id,
+                capacity,
+                &self.inner.hub,
+                shutdown.clone(),
+            )?;
+            connectors.extend(subscription.status);
+            let decoder = JsonDecoder::try_new(plan.source.schema.clone())?;
+            Input::Payloads {
+                receiver: subscription.payloads,
+                decoder,
+                queued: Vec::new(),
+            }
+        };
+        let sinks = spec
+            .sinks
+            .iter()
+            .enumerate()
+            .map(|(index, sink)| Sink::try_new(sink, index, &spec.id, &self.inner.hub))
+            .collect::<Result<Vec<_>, _>>()?;
+        connectors.extend(sinks.iter().filter_map(Sink::connector_status));
+        stats.sinks = sinks
+            .iter()
+            .map(|sink| (sink.name().to_owned(), sink.stats()))
+            .collect();
+        let task = PipelineTask {
+            input,
+            executor: PlanExecutor::new(plan),
+            sinks,
+            policy,
+            source_stats: if stream.shared {
+                Arc::default()
+            } else {
+                stats.source.clone()
+            },
+            plan_stats: stats.plan.clone(),
+        };
+        let task = tokio::spawn(task.run(shutdown.clone()));
+        let stream_name = stream.shared.then(|| stream.name.clone());
+        Ok(Running {
+            shutdown,
+            task,
+            stream: stream_name,
+            started: Instant::now(),
+            stats,
+            connectors,
+        })
+    }
+
+    fn policy(&self, spec: &PipelineSpec) -> BatchPolicy {
+        let config = &self.inner.config;
+        BatchPolicy {
+            max_items: spec.options.batch_size.unwrap_or(config.batch_size).max(1),
+            linger: Duration::from_millis(spec.options.linger_ms.unwrap_or(config.linger_ms)),
+        }
+    }
+
+    /// Subscribes pipeline `id` to shared `stream`, starting the stream if it is not running.
+    #[expect(
+        clippy::type_complexity,
+        reason = "a private helper's tuple of three handles"
+    )]
+    fn join_shared(
+        &self,
+        stream: &StreamSpec,
+        schema: SchemaRef,
+        id: &str,
+        policy: BatchPolicy,
+    ) -> Result<
+        (
+            tokio::sync::mpsc::Receiver<arrow::array::RecordBatch>,
+            Option<Arc<ConnectorStatus>>,
+            Arc<stats::StageStats>,
+        ),
+        SpecError,
+    > {
+        let mut shared = self.lock_shared();
+        if !shared.contains_key(&stream.name) {
+            let capacity = self.inner.config.channel_capacity;
+            let started = SharedStream::start(stream, schema, &self.inner.hub, policy, capacity)?;
+            shared.insert(stream.name.clone(), started);
+        }
+        let Some(running) = shared.get(&stream.name) else {
+            return Err(SpecError(format!(
+                "shared stream '{}' could not start",
+                stream.name
+            )));
+        };
+        // Batches are whole micro-batches: a few in flight are plenty.
+        let receiver = running.subscribe(id, 4);
+        Ok((receiver, running.status(), running.stats()))
+    }
+
+    /// Stops a pipeline and waits until what it had received is processed and sent.
+    pub async fn stop(&self, id: &str) {
+        let Some(running) = self.lock_pipelines().remove(id) else {
+            return;
+        };
+        running.shutdown.cancel();
+        if let Some(stream) = &running.stream {
+            self.leave_shared(stream, id);
+        }
+        let _ = running.task.await;
+    }
+
+    fn leave_shared(&self, stream: &str, id: &str) {
+        let mut shared = self.lock_shared();
+        let remaining = shared
+            .get(stream)
+            .map_or(0, |running| running.unsubscribe(id));
+        if remaining == 0
+            && let Some(running) = shared.remove(stream)
+        {
+            running.stop();
+        }
+    }
+
+    /// Stops every pipeline.
+    pub async fn stop_all(&self) {
+        let ids: Vec<String> = self.lock_pipelines().keys().cloned().collect();
+        for id in ids {
+            self.stop(&id).await;
+        }
+    }
+
+    /// The state and counters of pipeline `id`; `stopped` when it is not running.
+    pub fn status(&self, id: &str) -> PipelineStatus {
+        let pipelines = self.lock_pipelines();
+        match pipelines.get(id) {
+            Some(running) => status::of_running(running),
+            None => PipelineStatus::stopped(),
+        }
+    }
+
+    fn lock_pipelines(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
+        self.inner
+            .pipelines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock_shared(&self) -> std::sync::MutexGuard<'_, HashMap<String, SharedStream>> {
+        self.inner
+            .shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,93 @@
+//! The MQTT source: subscribes, hands every payload to the pipeline, and reconnects and
+//! resubscribes with backoff whenever the connection drops.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::MqttConfig;
+use crate::Result;
+use crate::backoff::Backoff;
+use crate::status::ConnectorStatus;
+
+/// Requests (subscribe, disconnect) the client may queue before they are sent.
+const REQUEST_CAPACITY: usize = 16;
+
+/// A subscription delivering payloads into a bounded channel.
+pub struct MqttSource {
+    client: AsyncClient,
+    events: EventLoop,
+    topic: String,
+    qos: QoS,
+    status: Arc<ConnectorStatus>,
+}
+
+impl MqttSource {
+    /// A source for `config`; connecting starts with [`Self::run`].
+    ///
+    /// # Errors
+    /// When the configuration is invalid.
+    pub fn try_new(config: &MqttConfig, default_client_id: &str) -> Result<Self> {
+        config.validate()?;
+        let options = config.client_options(default_client_id)?;
+        let (client, events) = AsyncClient::new(options, REQUEST_CAPACITY);
+        Ok(Self {
+            client,
+            events,
+            topic: config.topic.clone(),
+            qos: config.quality_of_service()?,
+            status: Arc::default(),
+        })
+    }
+
+    /// The connection state, updated while the source runs.
+    pub fn status(&self) -> Arc<ConnectorStatus> {
+        self.status.clone()
+    }
+
+    /// Receives until `shutdown` is cancelled or `output` closes, sending each payload to
+    /// `output`. A full channel stops reading from the broker: backpressure, not loss.
+    pub async fn run(mut self, output: mpsc::Sender<Bytes>, shutdown: CancellationToken) {
+        let mut backoff = Backoff::default();
+        loop {
+            let event = tokio::select! {
+                () = shutdown.cancelled() => break,
+                event = self.events.poll() => event,
+            };
+            match event {
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                    self.status.set_connected();
+                    backoff.reset();
+                    if !ack.session_present {
+                        self.subscribe();
+                    }
+                }
+                Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    if output.send(publish.payload).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(topic = %self.topic, %error, "MQTT source lost its connection");
+                    self.status.set_disconnected(error.to_string());
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(backoff.next_delay()) => {}
+                    }
+                }
+            }
+        }
+        let _ = self.client.try_disconnect();
+    }
+
+    fn subscribe(&self) {
+        if let Err(error) = self.client.try_subscribe(&self.topic, self.qos) {
+            self.status
+                .set_disconnected(format!("subscribing to '{}': {error}", self.topic));
+        }
+    }
+}

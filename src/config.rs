@@ -1,0 +1,259 @@
+//! Server configuration: built-in defaults, overridden by `config.yaml`, then by
+//! `VELOFLUX_<SECTION>__<KEY>` environment variables, then by command-line flags.
+//!
+//! Every layer is merged as a YAML tree before one typed read, so an error names the key and
+//! the type it expects, wherever the bad value came from.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_yaml_ng::{Mapping, Value};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The REST control plane.
+    pub server: ServerConfig,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
+    /// CPU profiling.
+    pub profiling: ProfilingConfig,
+    /// Pipeline execution defaults.
+    pub runtime: RuntimeConfig,
+    /// Log output.
+    pub logging: LoggingConfig,
+    /// An MQTT broker inside the server, for machines with none.
+    pub embedded_broker: EmbeddedBrokerConfig,
+}
+
+/// `server:`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where the REST API listens.
+    pub manager_addr: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            manager_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+/// `metrics:`
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A second address serving `/metrics` only; the manager port always serves it.
+    pub addr: Option<SocketAddr>,
+    /// Seconds between refreshes of the process CPU and memory gauges.
+    pub poll_interval_secs: Option<u64>,
+}
+
+/// `profiling:`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfilingConfig {
+    /// Whether `/debug/pprof/profile` answers.
+    pub enabled: bool,
+    /// A second address serving the profiling endpoint only.
+    pub addr: Option<SocketAddr>,
+}
+
+impl Default for ProfilingConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            addr: None,
+        }
+    }
+}
+
+/// `runtime:`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// The most messages decoded into one micro-batch.
+    pub batch_size: usize,
+    /// How long a micro-batch waits for more messages once one arrived; 0 never waits.
+    pub linger_ms: u64,
+    /// Messages buffered between a source and its pipeline; a full buffer slows the source.
+    pub channel_capacity: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 1024,
+            linger_ms: 0,
+            channel_capacity: 8192,
+        }
+    }
+}
+
+/// `logging:`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace`, or a full filter directive.
+    pub level: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+        }
+    }
+}
+
+/// `embedded_broker:`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddedBrokerConfig {
+    /// Where the embedded broker listens; unset, none starts.
+    pub addr: Option<SocketAddr>,
+}
+
+/// A configuration that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+/// Loads the configuration: `file` (if given, it must exist; else `./config.yaml` if present),
+/// then `environment` variables named `VELOFLUX_<SECTION>__<KEY>`, then `overrides` given as
+/// `section.key` and a YAML value.
+///
+/// # Errors
+/// A file that cannot be read or parsed, an unknown key, or a value of the wrong type.
+pub fn load(
+    file: Option<&Path>,
+    environment: impl IntoIterator<Item = (String, String)>,
+    overrides: &[(&str, String)],
+) -> Result<Config, ConfigError> {
+    let mut tree = read_file(file)?;
+    for (name, value) in environment {
+        if let Some(key) = name.strip_prefix("VELOFLUX_") {
+            let path = key.to_ascii_lowercase().replace("__", ".");
+            set(&mut tree, &path, parse_scalar(&value));
+        }
+    }
+    for (path, value) in overrides {
+        set(&mut tree, path, parse_scalar(value));
+    }
+    serde_path_to_error::deserialize(Value::Mapping(tree))
+        .map_err(|error| ConfigError(format!("{}: {}", error.path(), error.inner())))
+}
+
+fn read_file(file: Option<&Path>) -> Result<Mapping, ConfigError> {
+    let default = Path::new("config.yaml");
+    let path = match file {
+        Some(path) => path,
+        None if default.exists() => default,
+        None => return Ok(Mapping::new()),
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| ConfigError(format!("{}: {error}", path.display())))?;
+    match serde_yaml_ng::from_str::<Value>(&text) {
+        Ok(Value::Mapping(mapping)) => Ok(mapping),
+        Ok(Value::Null) => Ok(Mapping::new()),
+        Ok(_) => Err(ConfigError(format!(
+            "{}: expected a mapping of sections",
+            path.display()
+        ))),
+        Err(error) => Err(ConfigError(format!("{}: {error}", path.display()))),
+    }
+}
+
+/// A value from the environment or the command line, typed as YAML would type it.
+fn parse_scalar(text: &str) -> Value {
+    serde_yaml_ng::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+fn set(tree: &mut Mapping, path: &str, value: Value) {
+    let mut node = tree;
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        let key = Value::String(key.to_owned());
+        if keys.peek().is_none() {
+            node.insert(key, value);
+            return;
+        }
+        let entry = node
+            .entry(key)
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if !entry.is_mapping() {
+            *entry = Value::Mapping(Mapping::new());
+        }
+        let Value::Mapping(child) = entry else { return };
+        node = child;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn no_file_gives_working_defaults() {
+        let config = load(Some(file("").path()), [], &[]).unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.server.manager_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_file() {
+        let yaml = file(
+            "runtime:\n  batch_size: 10\n  linger_ms: 1\nserver:\n  manager_addr: 0.0.0.0:9000\n",
+        );
+        let environment = [
+            ("VELOFLUX_RUNTIME__BATCH_SIZE".to_owned(), "20".to_owned()),
+            ("VELOFLUX_RUNTIME__LINGER_MS".to_owned(), "2".to_owned()),
+            ("UNRELATED".to_owned(), "x".to_owned()),
+        ];
+        let overrides = [("runtime.batch_size", "30".to_owned())];
+        let config = load(Some(yaml.path()), environment, &overrides).unwrap();
+        assert_eq!(config.runtime.batch_size, 30);
+        assert_eq!(config.runtime.linger_ms, 2);
+        assert_eq!(config.server.manager_addr.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_expected_type() {
+        let yaml = file("runtime:\n  batch_size: lots\n");
+        let error = load(Some(yaml.path()), [], &[]).unwrap_err().to_string();
+        assert!(error.starts_with("invalid configuration: runtime.batch_size: invalid type: string \"lots\", expected usize"), "{error}");
+        let yaml = file("runtime:\n  batchsize: 1\n");
+        let error = load(Some(yaml.path()), [], &[]).unwrap_err().to_string();
+        assert!(
+            error.contains("runtime: unknown field `batchsize`"),
+            "{error}"
+        );
+        let env = [(
+            "VELOFLUX_SERVER__MANAGER_ADDR".to_owned(),
+            "nowhere".to_owned(),
+        )];
+        let error = load(Some(file("").path()), env, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("server.manager_addr"), "{error}");
+    }
+
+    #[test]
+    fn the_shipped_config_file_loads() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/config.yaml");
+        assert_eq!(load(Some(&shipped), [], &[]).unwrap(), Config::default());
+    }
+}

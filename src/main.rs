@@ -1,0 +1,109 @@
+//! The veloFlux server: `veloFlux --data-dir ./tmp/data`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use veloflux::config::{self, Config};
+use veloflux::control::Control;
+use veloflux::runtime::Runtime;
+use veloflux::storage::Storage;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// SQL over MQTT streams, on Apache Arrow micro-batches.
+#[derive(Debug, Parser)]
+#[command(name = "veloFlux", version)]
+struct Args {
+    /// Where streams and pipelines are stored.
+    #[arg(long, default_value = "./tmp")]
+    data_dir: PathBuf,
+    /// A YAML configuration file (default: ./config.yaml if it exists).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Where the REST API listens (server.manager_addr).
+    #[arg(long)]
+    manager_addr: Option<String>,
+    /// error, warn, info, debug or trace (logging.level).
+    #[arg(long)]
+    log_level: Option<String>,
+    /// Start an MQTT broker inside the server at this address (embedded_broker.addr).
+    #[arg(long)]
+    embedded_broker: Option<String>,
+}
+
+impl Args {
+    fn overrides(&self) -> Vec<(&'static str, String)> {
+        let flags = [
+            ("server.manager_addr", &self.manager_addr),
+            ("logging.level", &self.log_level),
+            ("embedded_broker.addr", &self.embedded_broker),
+        ];
+        flags
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value.clone()?)))
+            .collect()
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
+    init_logging(&config);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(serve(args, config))
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.logging.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
+    if let Some(addr) = config.embedded_broker.addr {
+        veloflux::broker::start(addr)?;
+    }
+    let storage = Storage::open(&args.data_dir)?;
+    let control = Arc::new(Control::open(
+        storage,
+        Runtime::new(config.runtime.clone()),
+    )?);
+    control.restore().await;
+    let addr = config.server.manager_addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} (server.manager_addr)"))?;
+    tracing::info!(%addr, data_dir = %args.data_dir.display(), "veloFlux is serving");
+    axum::serve(listener, veloflux::manager::app(control.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the REST API")?;
+    tracing::info!("stopping pipelines");
+    control.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return interrupt.await.unwrap_or_default(),
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await.unwrap_or_default();
+}

@@ -1,0 +1,38 @@
+//! A JSON body extractor whose rejections share the API's error shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use super::ApiError;
+
+/// `axum::Json`, rejecting with [`ApiError`]: 415 without a JSON content type, 400 for
+/// malformed JSON, 422 naming the field for JSON of the wrong shape, 413 for a body too large.
+pub(super) struct Body<T>(pub(super) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(rejected(&rejection)),
+        }
+    }
+}
+
+fn rejected(rejection: &JsonRejection) -> ApiError {
+    let message = rejection.body_text();
+    match rejection {
+        JsonRejection::JsonDataError(_) => ApiError::Unprocessable(message),
+        JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest(message),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "expected a body with Content-Type: application/json".into(),
+        ),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge("the request body is larger than 1 MiB".into())
+        }
+        _ => ApiError::BadRequest(message),
+    }
+}

@@ -1,0 +1,64 @@
+//! The REST control plane (axum): streams, pipelines, export and import, health.
+//!
+//! Handlers translate HTTP to [`Control`] operations and back; every error leaves as
+//! `{"error": {"code", "message"}}` with the status that says whose fault it is.
+
+mod error;
+mod json;
+mod pipelines;
+mod streams;
+mod transfer;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+
+use crate::control::Control;
+
+/// The largest request body accepted: specs are small, and a bigger body is a mistake or an
+/// attack.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The control plane's routes over `control`.
+pub fn app(control: Arc<Control>) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/streams", post(streams::create).get(streams::list))
+        .route(
+            "/streams/{name}",
+            get(streams::describe).delete(streams::delete),
+        )
+        .route("/streams/describe/{name}", get(streams::describe))
+        .route("/pipelines", post(pipelines::create).get(pipelines::list))
+        .route(
+            "/pipelines/{id}",
+            get(pipelines::get)
+                .put(pipelines::replace)
+                .delete(pipelines::delete),
+        )
+        .route("/pipelines/{id}/start", post(pipelines::start))
+        .route("/pipelines/{id}/stop", post(pipelines::stop))
+        .route("/pipelines/{id}/explain", get(pipelines::explain))
+        .route("/pipelines/{id}/status", get(pipelines::status))
+        .route("/pipelines/{id}/stats", get(pipelines::stats))
+        .route("/export", get(transfer::export))
+        .route("/import", post(transfer::import))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(control)
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no such endpoint: {}", uri.path()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! REST API tests over a real router and a temporary data directory.

@@ -1,0 +1,146 @@
+//! Where a pipeline's batches come from: its own subscription (payloads it decodes itself),
+//! or a shared stream (batches decoded once for every pipeline reading it).
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::memory::MemoryHub;
+use veloflux_connectors::mqtt::MqttSource;
+use veloflux_connectors::status::ConnectorStatus;
+
+use super::batcher::{BatchPolicy, next_batch, take_queued};
+use super::stats::StageStats;
+use crate::spec::{SpecError, StreamKind, StreamSpec};
+
+/// A subscription's payloads and the status of its connection, if it has one.
+pub(super) struct Subscription {
+    pub(super) payloads: mpsc::Receiver<Bytes>,
+    pub(super) status: Option<Arc<ConnectorStatus>>,
+}
+
+/// Subscribes to `stream`; the subscription ends when `shutdown` is cancelled.
+pub(super) fn subscribe(
+    stream: &StreamSpec,
+    client_id: &str,
+    capacity: usize,
+    hub: &MemoryHub,
+    shutdown: CancellationToken,
+) -> Result<Subscription, SpecError> {
+    match stream.kind {
+        StreamKind::Memory => {
+            let payloads = hub.subscribe(&stream.memory_props()?.topic, capacity);
+            Ok(Subscription {
+                payloads,
+                status: None,
+            })
+        }
+        StreamKind::Mqtt => {
+            let source = MqttSource::try_new(&stream.mqtt_props()?, client_id)?;
+            let status = source.status();
+            let (sender, payloads) = mpsc::channel(capacity.max(1));
+            tokio::spawn(source.run(sender, shutdown));
+            Ok(Subscription {
+                payloads,
+                status: Some(status),
+            })
+        }
+    }
+}
+
+/// The batches a pipeline processes.
+pub(super) enum Input {
+    /// Payloads from the pipeline's own subscription, decoded here.
+    Payloads {
+        receiver: mpsc::Receiver<Bytes>,
+        decoder: JsonDecoder,
+        queued: Vec<Bytes>,
+    },
+    /// Batches of a shared stream, with the columns this pipeline reads.
+    Batches {
+        receiver: mpsc::Receiver<RecordBatch>,
+        columns: Vec<usize>,
+        queued: Vec<RecordBatch>,
+    },
+}
+
+impl Input {
+    /// Waits for the next micro-batch; false once the input has ended.
+    pub(super) async fn next(&mut self, policy: BatchPolicy) -> bool {
+        match self {
+            Self::Payloads {
+                receiver, queued, ..
+            } => next_batch(receiver, policy, queued).await,
+            Self::Batches {
+                receiver, queued, ..
+            } => {
+                let policy = BatchPolicy {
+                    max_items: 1,
+                    ..policy
+                };
+                next_batch(receiver, policy, queued).await
+            }
+        }
+    }
+
+    /// Takes what is queued without waiting; false when nothing was.
+    pub(super) fn take_queued(&mut self, policy: BatchPolicy) -> bool {
+        match self {
+            Self::Payloads {
+                receiver, queued, ..
+            } => {
+                queued.clear();
+                take_queued(receiver, policy.max_items, queued);
+                !queued.is_empty()
+            }
+            Self::Batches {
+                receiver, queued, ..
+            } => {
+                queued.clear();
+                take_queued(receiver, 1, queued);
+                !queued.is_empty()
+            }
+        }
+    }
+
+    /// The current micro-batch as a record batch of the plan's source schema; bad payloads
+    /// are counted in `stats` and skipped.
+    pub(super) fn batch(&mut self, stats: &StageStats) -> Option<RecordBatch> {
+        match self {
+            Self::Payloads {
+                decoder, queued, ..
+            } => {
+                let decoded = decoder.decode(queued).ok()?;
+                stats.record_batch(queued.len(), decoded.batch.num_rows());
+                stats.record_errors(decoded.errors.len(), || {
+                    decoded
+                        .errors
+                        .last()
+                        .map(|e| e.error.to_string())
+                        .unwrap_or_default()
+                });
+                Some(decoded.batch)
+            }
+            Self::Batches {
+                columns, queued, ..
+            } => {
+                let batch = queued.first()?.project(columns).ok()?;
+                stats.record_batch(batch.num_rows(), batch.num_rows());
+                Some(batch)
+            }
+        }
+    }
+}
+
+/// The positions in `full` of the fields of `wanted`.
+pub(super) fn column_indices(full: &SchemaRef, wanted: &SchemaRef) -> Vec<usize> {
+    wanted
+        .fields()
+        .iter()
+        .filter_map(|field| full.index_of(field.name()).ok())
+        .collect()
+}

@@ -1,0 +1,130 @@
+//! Shared streams: one subscription and one decode, whose batches go to every pipeline that
+//! reads the stream. Arrow arrays are reference-counted, so each pipeline's copy is free.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::memory::MemoryHub;
+use veloflux_connectors::status::ConnectorStatus;
+
+use super::batcher::{BatchPolicy, next_batch};
+use super::input::subscribe;
+use super::stats::StageStats;
+use crate::spec::{SpecError, StreamSpec};
+
+type Subscribers = Arc<Mutex<HashMap<String, mpsc::Sender<RecordBatch>>>>;
+
+/// A running shared stream.
+pub(super) struct SharedStream {
+    subscribers: Subscribers,
+    shutdown: CancellationToken,
+    status: Option<Arc<ConnectorStatus>>,
+    stats: Arc<StageStats>,
+}
+
+impl SharedStream {
+    /// Subscribes to `stream` and starts decoding its payloads with its whole `schema`.
+    pub(super) fn start(
+        stream: &StreamSpec,
+        schema: SchemaRef,
+        hub: &MemoryHub,
+        policy: BatchPolicy,
+        capacity: usize,
+    ) -> Result<Self, SpecError> {
+        let shutdown = CancellationToken::new();
+        let client_id = format!("veloflux-shared-{}", stream.name);
+        let subscription = subscribe(stream, &client_id, capacity, hub, shutdown.clone())?;
+        let decoder = JsonDecoder::try_new(schema)?;
+        let shared = Self {
+            subscribers: Arc::default(),
+            shutdown,
+            status: subscription.status,
+            stats: Arc::default(),
+        };
+        let fan_out = FanOut {
+            payloads: subscription.payloads,
+            decoder,
+            subscribers: shared.subscribers.clone(),
+            stats: shared.stats.clone(),
+            policy,
+        };
+        tokio::spawn(fan_out.run());
+        Ok(shared)
+    }
+
+    /// Adds pipeline `id`; its batches arrive on the returned channel.
+    pub(super) fn subscribe(&self, id: &str, capacity: usize) -> mpsc::Receiver<RecordBatch> {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        if let Ok(mut subscribers) = self.subscribers.lock() {
+            subscribers.insert(id.to_owned(), sender);
+        }
+        receiver
+    }
+
+    /// Removes pipeline `id`; returns how many pipelines still read the stream.
+    pub(super) fn unsubscribe(&self, id: &str) -> usize {
+        let Ok(mut subscribers) = self.subscribers.lock() else {
+            return 0;
+        };
+        subscribers.remove(id);
+        subscribers.len()
+    }
+
+    /// The connection state of the subscription.
+    pub(super) fn status(&self) -> Option<Arc<ConnectorStatus>> {
+        self.status.clone()
+    }
+
+    /// The decode counters.
+    pub(super) fn stats(&self) -> Arc<StageStats> {
+        self.stats.clone()
+    }
+
+    /// Ends the subscription.
+    pub(super) fn stop(&self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The task that decodes a shared stream's payloads and hands the batches out.
+struct FanOut {
+    payloads: mpsc::Receiver<Bytes>,
+    decoder: JsonDecoder,
+    subscribers: Subscribers,
+    stats: Arc<StageStats>,
+    policy: BatchPolicy,
+}
+
+impl FanOut {
+    async fn run(mut self) {
+        let mut queued = Vec::new();
+        while next_batch(&mut self.payloads, self.policy, &mut queued).await {
+            let Ok(decoded) = self.decoder.decode(&queued) else {
+                continue;
+            };
+            self.stats
+                .record_batch(queued.len(), decoded.batch.num_rows());
+            self.stats.record_errors(decoded.errors.len(), || {
+                decoded
+                    .errors
+                    .last()
+                    .map(|e| e.error.to_string())
+                    .unwrap_or_default()
+            });
+            let senders: Vec<_> = match self.subscribers.lock() {
+                Ok(subscribers) => subscribers.values().cloned().collect(),
+                Err(_) => break,
+            };
+            for sender in senders {
+                // A pipeline that stopped has closed its channel; the others still get theirs.
+                let _ = sender.send(decoded.batch.clone()).await;
+            }
+        }
+    }
+}

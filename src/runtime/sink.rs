@@ -1,0 +1,110 @@
+//! A pipeline's sinks: each encodes result batches its own way and sends the messages on.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use bytes::Bytes;
+use veloflux_connectors::codec::json::JsonEncoder;
+use veloflux_connectors::memory::MemoryHub;
+use veloflux_connectors::mqtt::MqttSink;
+use veloflux_connectors::status::ConnectorStatus;
+
+use super::stats::StageStats;
+use crate::spec::{SinkKind, SinkSpec, SpecError};
+
+/// Where a sink's messages go.
+enum Target {
+    Mqtt(MqttSink),
+    Memory { hub: MemoryHub, topic: String },
+    Nop,
+}
+
+/// One configured sink of a running pipeline.
+pub(super) struct Sink {
+    name: String,
+    target: Target,
+    encoder: JsonEncoder,
+    stats: Arc<StageStats>,
+}
+
+impl Sink {
+    /// Connects the sink described by `spec`, the `index`-th of pipeline `pipeline`.
+    pub(super) fn try_new(
+        spec: &SinkSpec,
+        index: usize,
+        pipeline: &str,
+        hub: &MemoryHub,
+    ) -> Result<Self, SpecError> {
+        let name = spec.id.clone().unwrap_or_else(|| format!("sink_{index}"));
+        let target = match spec.kind {
+            SinkKind::Mqtt => {
+                let client_id = format!("veloflux-{pipeline}-{name}");
+                Target::Mqtt(MqttSink::try_new(&spec.mqtt_props()?, &client_id)?)
+            }
+            SinkKind::Memory => Target::Memory {
+                hub: hub.clone(),
+                topic: spec.memory_props()?.topic,
+            },
+            SinkKind::Nop => Target::Nop,
+        };
+        let encoder = JsonEncoder::new(spec.format()?);
+        Ok(Self {
+            name,
+            target,
+            encoder,
+            stats: Arc::default(),
+        })
+    }
+
+    /// The sink's name in status and stats.
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The sink's counters.
+    pub(super) fn stats(&self) -> Arc<StageStats> {
+        self.stats.clone()
+    }
+
+    /// The connection state, for sinks that connect.
+    pub(super) fn connector_status(&self) -> Option<Arc<ConnectorStatus>> {
+        match &self.target {
+            Target::Mqtt(sink) => Some(sink.status()),
+            Target::Memory { .. } | Target::Nop => None,
+        }
+    }
+
+    /// Encodes `batch` and sends its messages, waiting while the destination is busy.
+    pub(super) async fn send(&mut self, batch: &RecordBatch) {
+        let messages = match self.encoder.encode(batch) {
+            Ok(messages) => messages,
+            Err(error) => {
+                self.stats
+                    .record_errors(batch.num_rows(), || error.to_string());
+                return;
+            }
+        };
+        let mut failed = 0;
+        let mut last_error = String::new();
+        for message in messages.iter() {
+            let sent = match &self.target {
+                Target::Mqtt(sink) => sink
+                    .publish(message.to_vec())
+                    .await
+                    .map_err(|e| e.to_string()),
+                Target::Memory { hub, topic } => {
+                    hub.publish(topic, Bytes::copy_from_slice(message)).await;
+                    Ok(())
+                }
+                Target::Nop => Ok(()),
+            };
+            if let Err(error) = sent {
+                failed += 1;
+                last_error = error;
+            }
+        }
+        self.stats
+            .record_batch(batch.num_rows(), messages.len() - failed);
+        self.stats.record_errors(failed, || last_error);
+    }
+}

@@ -1,0 +1,91 @@
+//! What `GET /pipelines/:id/status` reports of a pipeline.
+
+use serde::Serialize;
+
+use super::Running;
+use super::stats::StageSnapshot;
+
+/// Whether a pipeline runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PipelineState {
+    /// Processing, with every connection up (or still being made).
+    Running,
+    /// A connection is down; it is being retried with backoff.
+    Failed,
+    /// Not started, or stopped.
+    Stopped,
+}
+
+/// A pipeline's state and counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineStatus {
+    /// Whether it runs.
+    pub state: PipelineState,
+    /// Seconds since it started.
+    pub uptime_secs: u64,
+    /// The last connection error, if a connection is down.
+    pub last_error: Option<String>,
+    /// Counters per stage: the source, the plan, then each sink.
+    pub stages: Vec<StageStatus>,
+}
+
+/// The counters of one stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageStatus {
+    /// `source`, `plan` or the sink's name.
+    pub processor_id: String,
+    /// Its counters.
+    pub stats: StageSnapshot,
+}
+
+impl PipelineStatus {
+    /// The status of a pipeline that does not run.
+    pub fn stopped() -> Self {
+        Self {
+            state: PipelineState::Stopped,
+            uptime_secs: 0,
+            last_error: None,
+            stages: Vec::new(),
+        }
+    }
+}
+
+pub(super) fn of_running(running: &Running) -> PipelineStatus {
+    let down = running
+        .connectors
+        .iter()
+        .find(|status| !status.is_connected() && status.last_error().is_some());
+    let (state, last_error) = match (down, running.task.is_finished()) {
+        (_, true) => (
+            PipelineState::Failed,
+            Some("the pipeline's input ended".to_owned()),
+        ),
+        (Some(status), false) => (
+            PipelineState::Failed,
+            status.last_error().map(|(message, _)| message),
+        ),
+        (None, false) => (PipelineState::Running, None),
+    };
+    let stats = &running.stats;
+    let mut stages = vec![
+        StageStatus {
+            processor_id: "source".into(),
+            stats: stats.source.snapshot(),
+        },
+        StageStatus {
+            processor_id: "plan".into(),
+            stats: stats.plan.snapshot(),
+        },
+    ];
+    stages.extend(stats.sinks.iter().map(|(name, stage)| StageStatus {
+        processor_id: name.clone(),
+        stats: stage.snapshot(),
+    }));
+    PipelineStatus {
+        state,
+        uptime_secs: running.started.elapsed().as_secs(),
+        last_error,
+        stages,
+    }
+}

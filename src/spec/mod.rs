@@ -1,0 +1,29 @@
+//! What users declare over REST and what is stored: streams and pipelines.
+//!
+//! These are the request shapes of the original veloFlux, accepted unchanged. Validation
+//! happens here, before anything is stored or started, and names the offending field.
+
+mod name;
+mod pipeline;
+mod stream;
+
+pub use name::validate_name;
+pub use pipeline::{
+    CommonSinkProps, EncoderSpec, EventTimeOptions, PipelineOptions, PipelineSpec, SinkKind,
+    SinkSpec,
+};
+pub use stream::{DecoderSpec, EventTimeSpec, MemoryProps, SchemaSpec, StreamKind, StreamSpec};
+
+/// A spec that does not hold up; the message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpecError(pub String);
+
+impl From<veloflux_connectors::Error> for SpecError {
+    fn from(error: veloflux_connectors::Error) -> Self {
+        match error {
+            veloflux_connectors::Error::Config(message) => Self(message),
+            other => Self(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! `POST /streams`: a named source of JSON messages and the schema of their columns.
+
+use arrow::datatypes::SchemaRef;
+use serde::{Deserialize, Serialize};
+use veloflux_connectors::codec::schema::{ColumnSpec, arrow_schema};
+use veloflux_connectors::mqtt::MqttConfig;
+
+use super::{SpecError, validate_name};
+
+/// A stream as declared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSpec {
+    /// The name SQL reads it by.
+    pub name: String,
+    /// Where messages come from.
+    #[serde(rename = "type")]
+    pub kind: StreamKind,
+    /// The columns of its messages.
+    pub schema: SchemaSpec,
+    /// Connection properties: [`MqttConfig`] for `mqtt`, [`MemoryProps`] for `memory`.
+    #[serde(default)]
+    pub props: serde_json::Value,
+    /// One subscription and one decode feed every pipeline reading the stream.
+    #[serde(default)]
+    pub shared: bool,
+    /// How payloads are decoded.
+    #[serde(default)]
+    pub decoder: DecoderSpec,
+    /// The column holding each message's event time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eventtime: Option<EventTimeSpec>,
+}
+
+/// Where a stream's messages come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    /// An MQTT subscription.
+    Mqtt,
+    /// An in-process topic, fed by pipelines' memory sinks.
+    Memory,
+}
+
+/// `{"type": "json", "props": {"columns": [...]}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaSpec {
+    /// The schema format: `json`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The columns.
+    pub props: SchemaProps,
+}
+
+/// The columns of a schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaProps {
+    /// One entry per column.
+    pub columns: Vec<ColumnSpec>,
+}
+
+/// `{"type": "json", "props": {}}`: the only decoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecoderSpec {
+    /// The decoder: `json`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Decoder options; JSON has none.
+    #[serde(default)]
+    pub props: serde_json::Value,
+}
+
+impl Default for DecoderSpec {
+    fn default() -> Self {
+        Self {
+            kind: "json".into(),
+            props: serde_json::json!({}),
+        }
+    }
+}
+
+/// The column holding event time and how it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventTimeSpec {
+    /// The column name.
+    pub column: String,
+    /// `unixtimestamp_ms` or `unixtimestamp_s`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The props of a `memory` stream or sink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryProps {
+    /// The in-process topic.
+    pub topic: String,
+}
+
+impl StreamSpec {
+    /// Checks every field and returns the Arrow schema of the stream.
+    ///
+    /// # Errors
+    /// The first field that does not hold up, by name.
+    pub fn validate(&self) -> Result<SchemaRef, SpecError> {
+        validate_name("name", &self.name)?;
+        if self.schema.kind != "json" {
+            return Err(SpecError(format!(
+                "schema.type must be \"json\", not \"{}\"",
+                self.schema.kind
+            )));
+        }
+        if self.decoder.kind != "json" {
+            return Err(SpecError(format!(
+                "decoder.type must be \"json\", not \"{}\"",
+                self.decoder.kind
+            )));
+        }
+        let schema = arrow_schema(&self.schema.props.columns).map_err(|error| {
+            SpecError(format!("schema.props.columns: {}", SpecError::from(error)))
+        })?;
+        match self.kind {
+            StreamKind::Mqtt => self.mqtt_props()?.validate()?,
+            StreamKind::Memory => drop(self.memory_props()?),
+        }
+        if let Some(eventtime) = &self.eventtime {
+            validate_event_time(eventtime, &schema)?;
+        }
+        Ok(schema)
+    }
+
+    /// The props of an `mqtt` stream.
+    ///
+    /// # Errors
+    /// When they do not parse, naming the field.
+    pub fn mqtt_props(&self) -> Result<MqttConfig, SpecError> {
+        parse_props(&self.props)
+    }
+
+    /// The props of a `memory` stream.
+    ///
+    /// # Errors
+    /// When they do not parse, naming the field.
+    pub fn memory_props(&self) -> Result<MemoryProps, SpecError> {
+        parse_props(&self.props)
+    }
+}
+
+fn validate_event_time(eventtime: &EventTimeSpec, schema: &SchemaRef) -> Result<(), SpecError> {
+    if schema.field_with_name(&eventtime.column).is_err() {
+        return Err(SpecError(format!(
+            "eventtime.column '{}' is not a column of the schema",
+            eventtime.column
+        )));
+    }
+    if !matches!(
+        eventtime.kind.as_str(),
+        "unixtimestamp_ms" | "unixtimestamp_s"
+    ) {
+        return Err(SpecError(format!(
+            "eventtime.type must be \"unixtimestamp_ms\" or \"unixtimestamp_s\", not \"{}\"",
+            eventtime.kind
+        )));
+    }
+    Ok(())
+}
+
+/// Parses connector props, naming the offending field in `props`.
+pub(super) fn parse_props<T: serde::de::DeserializeOwned>(
+    props: &serde_json::Value,
+) -> Result<T, SpecError> {
+    serde_path_to_error::deserialize(props).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." {
+            "props".to_owned()
+        } else {
+            format!("props.{path}")
+        };
+        SpecError(format!("{field}: {}", error.inner()))
+    })
+}
