@@ -1,8 +1,9 @@
 # veloFlux developer commands. `make help` lists them.
 
 CARGO ?= cargo
+SHELL := /bin/bash
 
-.PHONY: help build release release-thin test fmt clippy lint bench
+.PHONY: help build release release-thin run test fmt clippy lint bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -15,6 +16,11 @@ release: ## Optimized build
 
 release-thin: ## Smallest build: optimized for size, stripped
 	$(CARGO) build --profile release-thin
+
+run: ## Start the server (data in ./tmp/data; embedded broker on 127.0.0.1:1883 unless one listens)
+	@if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then broker=""; \
+	else broker="--embedded-broker 127.0.0.1:1883"; fi; \
+	$(CARGO) run --release -- --data-dir ./tmp/data $$broker
 
 test: ## Every test: unit, SQL conformance (.slt) and integration
 	$(CARGO) test --workspace

@@ -137,7 +137,11 @@ pub fn load(
 ) -> Result<Config, ConfigError> {
     let mut tree = read_file(file)?;
     for (name, value) in environment {
-        if let Some(key) = name.strip_prefix("VELOFLUX_") {
+        // Only `SECTION__KEY` names are settings; other VELOFLUX_ variables are left alone.
+        if let Some(key) = name
+            .strip_prefix("VELOFLUX_")
+            .filter(|key| key.contains("__"))
+        {
             let path = key.to_ascii_lowercase().replace("__", ".");
             set(&mut tree, &path, parse_scalar(&value));
         }
@@ -222,6 +226,10 @@ mod tests {
             ("VELOFLUX_RUNTIME__BATCH_SIZE".to_owned(), "20".to_owned()),
             ("VELOFLUX_RUNTIME__LINGER_MS".to_owned(), "2".to_owned()),
             ("UNRELATED".to_owned(), "x".to_owned()),
+            (
+                "VELOFLUX_TEST_MQTT".to_owned(),
+                "tcp://elsewhere".to_owned(),
+            ),
         ];
         let overrides = [("runtime.batch_size", "30".to_owned())];
         let config = load(Some(yaml.path()), environment, &overrides).unwrap();
@@ -238,7 +246,7 @@ mod tests {
         let yaml = file("runtime:\n  batchsize: 1\n");
         let error = load(Some(yaml.path()), [], &[]).unwrap_err().to_string();
         assert!(
-            error.contains("runtime: unknown field `batchsize`"),
+            error.contains("runtime.batchsize: unknown field `batchsize`, expected one of"),
             "{error}"
         );
         let env = [(

@@ -1,0 +1,326 @@
+//! End-to-end tests: the real server binary, real HTTP, real MQTT.
+
+#[expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failure is a failed test"
+)]
+mod support;
+
+use serde_json::{Value, json};
+use support::{
+    Server, Subscriber, broker_url, free_addr, pipeline_spec, publish, stream_spec, unique_topic,
+    wait_until,
+};
+
+/// One `curl` command of the README: method, path and JSON body.
+struct Curl {
+    method: String,
+    path: String,
+    body: Option<String>,
+}
+
+/// The `curl` commands of the README's shell blocks, in order.
+fn readme_curls() -> Vec<Curl> {
+    let readme = include_str!("../README.md");
+    let blocks = readme
+        .split("```bash")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next());
+    let commands = blocks.flat_map(|block| block.split("curl ").skip(1).map(str::to_owned));
+    commands
+        .map(|command| {
+            let method = if command.starts_with("-XPOST") {
+                "POST"
+            } else {
+                "GET"
+            };
+            let url = command
+                .split_whitespace()
+                .find(|word| word.starts_with("http://"));
+            let path = url
+                .unwrap_or_default()
+                .trim_start_matches("http://localhost:8080");
+            let body = command
+                .split_once("-d '")
+                .and_then(|(_, rest)| rest.split_once('\''));
+            Curl {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                body: body.map(|(json, _)| json.to_owned()),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_readme_quickstart_works_as_written() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("yisa-data"), unique_topic("yisa-data2"));
+    let curls = readme_curls();
+    assert!(curls.len() >= 4, "the README shows its curl examples");
+    let subscriber = Subscriber::start(&broker, &output).await;
+    for curl in curls.iter().filter(|curl| curl.method == "POST") {
+        let body = curl.body.as_ref().map(|body| {
+            let body = body
+                .replace("tcp://127.0.0.1:1883", &broker)
+                .replace("\"/yisa/data2\"", &format!("\"{output}\""))
+                .replace("\"/yisa/data\"", &format!("\"{input}\""));
+            serde_json::from_str::<Value>(&body).expect("the README's JSON parses")
+        });
+        let (status, answer) = server.post(&curl.path, body.as_ref()).await;
+        assert!(
+            status == 200 || status == 201,
+            "{} {}: {status} {answer}",
+            curl.method,
+            curl.path
+        );
+    }
+    wait_until("the pipeline's subscription is up", async || {
+        server.get("/pipelines/demo-pipeline/status").await.1["state"] == "running"
+    })
+    .await;
+    publish(
+        &broker,
+        &input,
+        &[
+            r#"{"user_id": 1, "score": 3.5}"#,
+            r#"{"user_id": 2, "score": -1}"#,
+        ],
+    )
+    .await;
+    assert_eq!(
+        subscriber.wait_for(1).await,
+        [r#"{"user_id":1,"score":3.5}"#]
+    );
+    for curl in curls.iter().filter(|curl| curl.method == "GET") {
+        assert_eq!(server.get(&curl.path).await.0, 200, "GET {}", curl.path);
+    }
+}
+
+/// Creates a stream on `input` and a pipeline from it to `output`, and starts it.
+async fn filtering_pipeline(server: &Server, id: &str, broker: &str, input: &str, output: &str) {
+    let stream = format!("{id}_stream");
+    assert_eq!(
+        server
+            .post(
+                "/streams",
+                Some(&stream_spec(&stream, broker, input, false))
+            )
+            .await
+            .0,
+        201
+    );
+    let sql = format!("SELECT user_id, score FROM {stream} WHERE score > 0");
+    assert_eq!(
+        server
+            .post("/pipelines", Some(&pipeline_spec(id, &sql, broker, output)))
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        server.post(&format!("/pipelines/{id}/start"), None).await.0,
+        200
+    );
+    wait_until("the pipeline connects", async || {
+        server.stage(id, "source").await.is_object()
+            && server.get(&format!("/pipelines/{id}/status")).await.1["state"] == "running"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_running_pipeline_resumes_after_the_server_is_killed_and_restarted() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let (input, output) = (unique_topic("in"), unique_topic("out"));
+    let server = Server::start(data.path(), &[]).await;
+    filtering_pipeline(&server, "resumes", &broker, &input, &output).await;
+    server.kill();
+
+    let server = Server::start(data.path(), &[]).await;
+    let subscriber = Subscriber::start(&broker, &output).await;
+    wait_until("the restored pipeline runs", async || {
+        server.get("/pipelines/resumes").await.1["status"] == "running"
+    })
+    .await;
+    // The restored subscription may still be connecting: publish until a row gets through.
+    wait_until("a row goes through the restored pipeline", async || {
+        publish(&broker, &input, &[r#"{"user_id": 7, "score": 1}"#]).await;
+        !subscriber.messages().is_empty()
+    })
+    .await;
+    assert_eq!(subscriber.messages()[0], r#"{"user_id":7,"score":1.0}"#);
+}
+
+#[tokio::test]
+async fn a_shared_stream_feeds_two_pipelines_from_one_subscription() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let input = unique_topic("shared-in");
+    let (high, all) = (unique_topic("high"), unique_topic("all"));
+    let stream = stream_spec("shared_readings", &broker, &input, true);
+    assert_eq!(server.post("/streams", Some(&stream)).await.0, 201);
+    let pipelines = [
+        (
+            "high",
+            "SELECT user_id FROM shared_readings WHERE score > 10",
+            &high,
+        ),
+        ("all", "SELECT score FROM shared_readings", &all),
+    ];
+    for (id, sql, output) in pipelines {
+        assert_eq!(
+            server
+                .post("/pipelines", Some(&pipeline_spec(id, sql, &broker, output)))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(
+            server.post(&format!("/pipelines/{id}/start"), None).await.0,
+            200
+        );
+    }
+    let (high_out, all_out) = (
+        Subscriber::start(&broker, &high).await,
+        Subscriber::start(&broker, &all).await,
+    );
+    wait_until("both pipelines see the shared subscription", async || {
+        publish(&broker, &input, &[r#"{"user_id": 1, "score": 20}"#]).await;
+        !high_out.messages().is_empty() && !all_out.messages().is_empty()
+    })
+    .await;
+    publish(&broker, &input, &[r#"{"user_id": 2, "score": 5}"#]).await;
+    let low = r#"{"score":5.0}"#.to_owned();
+    wait_until("the unfiltered pipeline gets the low score", async || {
+        all_out.messages().contains(&low)
+    })
+    .await;
+    assert!(
+        high_out
+            .messages()
+            .iter()
+            .all(|message| message == r#"{"user_id":1}"#)
+    );
+    // One subscription, one decode: both pipelines report the same source counters.
+    assert_eq!(
+        server.stage("high", "source").await,
+        server.stage("all", "source").await
+    );
+}
+
+#[tokio::test]
+async fn malformed_payloads_are_counted_and_skipped_and_the_rest_delivered() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("bad-in"), unique_topic("bad-out"));
+    filtering_pipeline(&server, "skips", &broker, &input, &output).await;
+    let subscriber = Subscriber::start(&broker, &output).await;
+    let payloads = [
+        r#"{"user_id": 1, "score": 1}"#,
+        r#"{"user_id": 2, "score": "#,
+        "not json at all",
+        r#"{"user_id": "three", "score": 3}"#,
+        r#"[{"user_id": 4, "score": 4}, {"user_id": 5, "score": -5}]"#,
+    ];
+    publish(&broker, &input, &payloads).await;
+    let messages = subscriber.wait_for(2).await;
+    assert_eq!(
+        messages,
+        [
+            r#"{"user_id":1,"score":1.0}"#,
+            r#"{"user_id":4,"score":4.0}"#
+        ]
+    );
+    wait_until("the skipped payloads are counted", async || {
+        server.stage("skips", "source").await["error_count"] == 3
+    })
+    .await;
+    let source = server.stage("skips", "source").await;
+    assert_eq!(
+        (
+            source["records_in"].as_u64(),
+            source["records_out"].as_u64()
+        ),
+        (Some(5), Some(3))
+    );
+    assert_eq!(
+        server.get("/pipelines/skips/status").await.1["state"],
+        "running"
+    );
+}
+
+#[tokio::test]
+async fn a_pipeline_recovers_by_itself_when_its_broker_restarts() {
+    let broker_addr = free_addr();
+    let broker = format!("tcp://{broker_addr}");
+    let broker_data = tempfile::tempdir().unwrap();
+    let broker_flags = ["--embedded-broker", &broker_addr.to_string()];
+    let broker_process = Server::start(broker_data.path(), &broker_flags).await;
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = ("recover/in", "recover/out");
+    filtering_pipeline(&server, "recovers", &broker, input, output).await;
+    let subscriber = Subscriber::start(&broker, output).await;
+    publish(&broker, input, &[r#"{"user_id": 1, "score": 1}"#]).await;
+    subscriber.wait_for(1).await;
+
+    broker_process.kill();
+    wait_until("the pipeline reports its lost connection", async || {
+        let (_, status) = server.get("/pipelines/recovers/status").await;
+        status["state"] == "failed" && status["last_error"].is_string()
+    })
+    .await;
+    let _broker_process = Server::start(broker_data.path(), &broker_flags).await;
+    wait_until("the pipeline reconnects", async || {
+        server.get("/pipelines/recovers/status").await.1["state"] == "running"
+    })
+    .await;
+    wait_until("rows flow again", async || {
+        publish(&broker, input, &[r#"{"user_id": 2, "score": 2}"#]).await;
+        subscriber
+            .messages()
+            .iter()
+            .any(|message| message.contains("\"user_id\":2"))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sigterm_stops_gracefully_and_exits_zero() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let stream = json!({"name": "m", "type": "memory",
+        "schema": {"type": "json", "props": {"columns": [{"name": "a", "data_type": "int64"}]}},
+        "props": {"topic": "m-in"}});
+    assert_eq!(server.post("/streams", Some(&stream)).await.0, 201);
+    let pipeline = json!({"id": "p", "sql": "SELECT a FROM m", "sinks": [{"type": "nop"}]});
+    assert_eq!(server.post("/pipelines", Some(&pipeline)).await.0, 201);
+    assert_eq!(server.post("/pipelines/p/start", None).await.0, 200);
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn error_statuses_over_real_http() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (status, body) = server.post("/pipelines", Some(&json!({"id": "p"}))).await;
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `sql`"),
+        "{body}"
+    );
+    assert_eq!(server.get("/pipelines/none").await.0, 404);
+    let stream = stream_spec("dup", "tcp://127.0.0.1:1", "t", false);
+    assert_eq!(server.post("/streams", Some(&stream)).await.0, 201);
+    assert_eq!(server.post("/streams", Some(&stream)).await.0, 409);
+}
