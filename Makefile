@@ -37,3 +37,7 @@ lint: ## Check formatting and lints, as CI does
 
 bench: ## Criterion benches of codecs, kernels and the whole chain (release build)
 	$(CARGO) bench -p veloflux-benches
+
+.PHONY: bench-chart
+bench-chart: ## Tables and chart of docs/PERFORMANCE.md from the last `make bench`
+	$(CARGO) run --release -q -p veloflux-benches --bin perf-chart

@@ -9,8 +9,8 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{
-    Server, Subscriber, broker_url, free_addr, pipeline_spec, publish, stream_spec, unique_topic,
-    wait_until,
+    Server, Subscriber, broker_url, free_addr, pipeline_spec, publish, run_to_exit, stream_spec,
+    unique_topic, wait_until,
 };
 
 /// One `curl` command of a document: method, path and JSON body.
@@ -353,4 +353,75 @@ async fn every_curl_example_of_the_api_docs_works() {
             curl.path
         );
     }
+}
+
+#[tokio::test]
+async fn an_unreadable_metadata_file_stops_startup_and_is_left_as_it_was() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("veloflux.redb");
+    std::fs::write(&file, b"not a database").unwrap();
+    let (status, stderr) = run_to_exit(data.path());
+    assert!(!status.success());
+    assert!(
+        stderr.contains(&format!("metadata file '{}'", file.display())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a database");
+}
+
+#[tokio::test]
+async fn memory_topics_chain_one_pipelines_output_into_anothers_stream() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("chain-in"), unique_topic("chain-out"));
+    assert_eq!(
+        server
+            .post(
+                "/streams",
+                Some(&stream_spec("raw", &broker, &input, false))
+            )
+            .await
+            .0,
+        201
+    );
+    let middle = json!({"name": "positive", "type": "memory", "props": {"topic": "positive"},
+        "schema": {"type": "json", "props": {"columns": [{"name": "user_id", "data_type": "int64"}]}}});
+    assert_eq!(server.post("/streams", Some(&middle)).await.0, 201);
+    let first = json!({"id": "first", "sql": "SELECT user_id FROM raw WHERE score > 0",
+        "sinks": [{"type": "memory", "props": {"topic": "positive"}}]});
+    let second = pipeline_spec(
+        "second",
+        "SELECT user_id * 10 AS id FROM positive",
+        &broker,
+        &output,
+    );
+    for pipeline in [second, first] {
+        assert_eq!(server.post("/pipelines", Some(&pipeline)).await.0, 201);
+        let id = pipeline["id"].as_str().unwrap();
+        assert_eq!(
+            server.post(&format!("/pipelines/{id}/start"), None).await.0,
+            200
+        );
+    }
+    let subscriber = Subscriber::start(&broker, &output).await;
+    wait_until("a row goes through both pipelines", async || {
+        publish(
+            &broker,
+            &input,
+            &[
+                r#"{"user_id": 3, "score": 1}"#,
+                r#"{"user_id": 4, "score": -1}"#,
+            ],
+        )
+        .await;
+        !subscriber.messages().is_empty()
+    })
+    .await;
+    assert!(
+        subscriber
+            .messages()
+            .iter()
+            .all(|message| message == r#"{"id":30}"#)
+    );
 }

@@ -1,1 +1,16 @@
-//! placeholder
+//! Shared pieces of the veloFlux benchmarks.
+//!
+//! The criterion benches under `benches/benches/` and the `perf-chart` tool read the same
+//! workload (a 10-column sensor stream and `SELECT user_id, score, device FROM s WHERE score >
+//! 0`), compare against the same row-at-a-time baseline, and file their results under the same
+//! names, all defined here so that a figure in `docs/PERFORMANCE.md` can be traced to one place.
+
+pub mod check;
+pub mod error;
+pub mod estimates;
+pub mod harness;
+pub mod row_at_a_time;
+pub mod stages;
+pub mod workload;
+
+pub use error::{Error, Result};

@@ -58,6 +58,21 @@ pub(crate) async fn wait_until(what: &str, mut condition: impl AsyncFnMut() -> b
     panic!("timed out waiting until {what}");
 }
 
+/// Runs the server until it exits by itself (as it does when it cannot start) and returns
+/// how it exited and what it wrote to stderr.
+pub(crate) fn run_to_exit(data_dir: &Path) -> (ExitStatus, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_veloFlux"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--manager-addr", &free_addr().to_string()])
+        .output()
+        .expect("the server runs");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// The veloFlux binary, running.
 pub(crate) struct Server {
     child: Child,

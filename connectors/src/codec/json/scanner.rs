@@ -181,9 +181,8 @@ impl<'a> Scanner<'a> {
     }
 
     fn digits(&mut self) {
-        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
-            self.pos += 1;
-        }
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        self.pos += rest.iter().take_while(|byte| byte.is_ascii_digit()).count();
     }
 
     fn required_digits(&mut self) -> Result<(), DecodeError> {
@@ -210,10 +209,10 @@ impl<'a> Scanner<'a> {
         }
         self.pos += 1;
         let start = self.pos;
-        let end = self.string_end()?;
+        let (end, escaped) = self.string_end()?;
         let raw = &self.bytes[start..end];
         self.pos = end + 1;
-        if memchr::memchr(b'\\', raw).is_none() {
+        if !escaped {
             return Ok(Some(raw));
         }
         scratch.clear();
@@ -224,15 +223,17 @@ impl<'a> Scanner<'a> {
         Ok(Some(scratch.as_slice()))
     }
 
-    /// The offset of the quote closing the string that starts at the cursor.
-    fn string_end(&self) -> Result<usize, DecodeError> {
+    /// The offset of the quote closing the string that starts at the cursor, and whether
+    /// the string holds escapes.
+    fn string_end(&self) -> Result<(usize, bool), DecodeError> {
         let mut pos = self.pos;
-        loop {
-            match memchr2(b'"', b'\\', &self.bytes[pos..]) {
-                Some(found) if self.bytes[pos + found] == b'"' => return Ok(pos + found),
-                Some(found) => pos += found + 2,
-                None => break,
+        let mut escaped = false;
+        while let Some(found) = find_quote_or_backslash(&self.bytes[pos..]) {
+            if self.bytes[pos + found] == b'"' {
+                return Ok((pos + found, escaped));
             }
+            escaped = true;
+            pos += found + 2;
             if pos >= self.bytes.len() {
                 break;
             }
@@ -245,7 +246,7 @@ impl<'a> Scanner<'a> {
         match self.peek() {
             Some(b'"') => {
                 self.pos += 1;
-                self.pos = self.string_end()? + 1;
+                self.pos = self.string_end()?.0 + 1;
                 Ok(())
             }
             Some(b'{') => self.skip_container(b'}', true),
@@ -265,7 +266,7 @@ impl<'a> Scanner<'a> {
             loop {
                 if keyed {
                     self.expect(b'"', "a field name")?;
-                    self.pos = self.string_end()? + 1;
+                    self.pos = self.string_end()?.0 + 1;
                     self.expect(b':', "':'")?;
                 }
                 self.skip_value()?;
@@ -277,6 +278,45 @@ impl<'a> Scanner<'a> {
         self.leave();
         Ok(())
     }
+}
+
+/// How far the word-at-a-time search looks for the end of a string before handing over to
+/// a SIMD search: keys and most values are shorter, and for them it wins (decode bench,
+/// `docs/PERFORMANCE.md`).
+const SHORT_STRING: usize = 64;
+
+/// The position of the first `"` or `\` in `haystack`.
+fn find_quote_or_backslash(haystack: &[u8]) -> Option<usize> {
+    let head = &haystack[..haystack.len().min(SHORT_STRING)];
+    let mut chunks = head.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let found = zero_bytes(word ^ repeat(b'"')) | zero_bytes(word ^ repeat(b'\\'));
+        if found != 0 {
+            return Some(offset + found.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    let rest = chunks.remainder();
+    if let Some(found) = rest.iter().position(|&byte| byte == b'"' || byte == b'\\') {
+        return Some(offset + found);
+    }
+    let tail = haystack.get(SHORT_STRING..)?;
+    memchr2(b'"', b'\\', tail).map(|found| found + SHORT_STRING)
+}
+
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+fn repeat(byte: u8) -> u64 {
+    LOW_BITS * u64::from(byte)
+}
+
+/// A mask whose lowest set bit lies in the first zero byte of `word` (little-endian). Bytes
+/// above a zero byte may be flagged falsely, never bytes below one, so the lowest bit is exact.
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(LOW_BITS) & !word & HIGH_BITS
 }
 
 /// Writes the unescaped form of `raw` to `out`; on a bad escape, its offset in `raw`.

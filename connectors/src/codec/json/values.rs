@@ -44,20 +44,57 @@ fn number<'a>(
         .ok_or_else(|| type_error(scanner, expected))
 }
 
-/// Parses a number token as an `f64`; integers of up to 15 digits take an exact fast path.
+/// Parses a number token as an `f64`, correctly rounded.
 fn to_f64(token: &NumberToken<'_>) -> f64 {
-    if token.is_integer
-        && token.text.len() <= 15
-        && let Some(value) = to_i64(token.text)
-    {
-        #[expect(clippy::cast_precision_loss, reason = "15 digits are exact in an f64")]
-        return value as f64;
+    if let Some(value) = short_decimal(token.text) {
+        return value;
     }
     // A number token is ASCII and matches Rust's float grammar, so neither step can fail.
     std::str::from_utf8(token.text)
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(f64::NAN)
+}
+
+/// Exact powers of ten: every one up to 10^22 is representable in an `f64`.
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Clinger's fast path for decimals without an exponent and with at most 15 digits: the
+/// digits as an integer and the power of ten are both exact, so one division rounds
+/// correctly. This is most sensor readings, at a fraction of the general parser's cost.
+fn short_decimal(text: &[u8]) -> Option<f64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if digits.len() > 16 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut fraction_digits = None;
+    for &byte in digits {
+        match byte {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(byte - b'0');
+                fraction_digits = fraction_digits.map(|count: usize| count + 1);
+            }
+            b'.' if fraction_digits.is_none() => fraction_digits = Some(0),
+            _ => return None,
+        }
+    }
+    let digit_count = digits.len() - usize::from(fraction_digits.is_some());
+    if digit_count > 15 {
+        return None;
+    }
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "at most 15 digits: exact in an f64"
+    )]
+    let value = mantissa as f64 / POWERS_OF_TEN[fraction_digits.unwrap_or(0)];
+    Some(if negative { -value } else { value })
 }
 
 /// Parses an integer token, `None` on overflow.
@@ -214,5 +251,44 @@ impl ReadJson for TimestampMillisecondType {
                 value: String::from_utf8_lossy(text).into_owned(),
                 expected: Self::NAME,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn the_short_decimal_path_rounds_as_the_general_parser_does(
+            digits in 0u64..1_000_000_000_000_000,
+            point in 0usize..16,
+            negative in any::<bool>(),
+        ) {
+            let mut text = digits.to_string();
+            if point < text.len() {
+                text.insert(text.len() - point, '.');
+            }
+            if negative {
+                text.insert(0, '-');
+            }
+            let expected: f64 = text.parse().unwrap();
+            let token = NumberToken { text: text.as_bytes(), is_integer: !text.contains('.') };
+            prop_assert_eq!(to_f64(&token).to_bits(), expected.to_bits(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn long_or_exponent_numbers_take_the_general_parser() {
+        for text in [
+            "1e5",
+            "0.1234567890123456789",
+            "12345678901234567",
+            "-2.5E-3",
+        ] {
+            assert_eq!(short_decimal(text.as_bytes()), None, "{text}");
+        }
     }
 }

@@ -1,0 +1,57 @@
+//! Criterion settings and the names results are filed under, shared by every bench and by the
+//! `perf-chart` tool that reads the results back.
+
+use std::time::Duration;
+
+use criterion::Criterion;
+
+/// The decode stage: payloads to a record batch.
+pub const DECODE: &str = "decode";
+/// The filter stage: `WHERE score > 0` on the decoded batch.
+pub const FILTER: &str = "filter";
+/// The project stage: `SELECT user_id, score, device` on the filtered batch.
+pub const PROJECT: &str = "project";
+/// The encode stage: the projected batch to one message per row.
+pub const ENCODE: &str = "encode";
+/// The whole chain: payloads in, messages out.
+pub const CHAIN: &str = "chain";
+
+/// The columnar implementation of a stage or of the chain.
+pub const VELOFLUX: &str = "veloflux";
+/// The decoder over all ten columns of the stream.
+pub const DECODE_FULL: &str = "veloflux_full_schema";
+/// The decoder over only the three columns the query reads.
+pub const DECODE_PRUNED: &str = "veloflux_pruned_schema";
+/// The `serde_json::Value` baseline of a stage or of the chain.
+pub const ROW_AT_A_TIME: &str = "row_at_a_time";
+
+/// The criterion settings of every bench.
+///
+/// Twenty samples over three seconds kept every 95 % confidence interval within ±1.6 % but
+/// one (±3.4 %), and the 28 benchmarks of `make bench` to 4.5 minutes on the 2-core machine
+/// of `docs/PERFORMANCE.md`. Command-line options such as `--measurement-time` still apply.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+/// The `main` of every bench binary: runs `bench` with the [`criterion`] settings and the
+/// command line's options (a name filter, `--save-baseline`, ...), then prints criterion's
+/// summary. Written out rather than through `criterion_group!`, whose generated function
+/// cannot carry the documentation the workspace's `missing_docs` lint asks for.
+pub fn main(bench: fn(&mut Criterion)) {
+    let mut criterion = criterion().configure_from_args();
+    bench(&mut criterion);
+    criterion.final_summary();
+}
+
+/// The value of a setup step. A bench cannot run without its inputs, so a failed setup ends
+/// the bench run with the error.
+///
+/// # Panics
+/// When `result` is an error.
+pub fn setup<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|error| panic!("benchmark setup failed: {error}"))
+}

@@ -1,0 +1,164 @@
+//! The benchmark workload: a 10-column sensor stream, deterministic messages for it, and the
+//! query every bench runs.
+//!
+//! Message `i` varies `user_id`, `seq`, `ts` and `device` with `i`, and spreads `score` over
+//! -49.5..=49.5 so that `WHERE score > 0` keeps exactly half of any 100 consecutive messages.
+//! Message 42 is the reference message quoted in `docs/PERFORMANCE.md`.
+
+use arrow::datatypes::SchemaRef;
+use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType, arrow_schema};
+use veloflux_planner::{Catalog, PipelinePlan};
+
+use crate::Result;
+
+/// The stream the query reads.
+pub const STREAM: &str = "s";
+
+/// The query of the chain bench; the stage benches run its steps one at a time.
+pub const QUERY: &str = "SELECT user_id, score, device FROM s WHERE score > 0";
+
+/// The micro-batch sizes of the chain bench: from one message per batch (the latency-bound
+/// case) to the largest batch a source buffers.
+pub const CHAIN_BATCH_SIZES: [usize; 5] = [1, 16, 128, 1024, 8192];
+
+/// The batch sizes of the per-stage benches.
+pub const STAGE_BATCH_SIZES: [usize; 2] = [1024, 8192];
+
+/// How many distinct messages the benches cycle through: every batch size divides it.
+pub const POOL_SIZE: usize = 8192;
+
+/// The columns of the stream, in payload order.
+pub fn columns() -> Vec<ColumnSpec> {
+    [
+        ("user_id", ColumnType::Int64),
+        ("device", ColumnType::String),
+        ("score", ColumnType::Float64),
+        ("temp", ColumnType::Float64),
+        ("humidity", ColumnType::Int64),
+        ("ok", ColumnType::Bool),
+        ("site", ColumnType::String),
+        ("seq", ColumnType::Int64),
+        ("ts", ColumnType::Int64),
+        ("note", ColumnType::String),
+    ]
+    .into_iter()
+    .map(|(name, data_type)| ColumnSpec::new(name, data_type))
+    .collect()
+}
+
+/// The Arrow schema of the whole stream.
+///
+/// # Errors
+/// Only if [`columns`] were invalid.
+pub fn stream_schema() -> Result<SchemaRef> {
+    Ok(arrow_schema(&columns())?)
+}
+
+/// A catalog holding the stream as [`STREAM`].
+///
+/// # Errors
+/// Only if [`columns`] were invalid.
+pub fn catalog() -> Result<Catalog> {
+    Ok(Catalog::new().with_stream(STREAM, stream_schema()?))
+}
+
+/// [`QUERY`], planned against [`catalog`].
+///
+/// # Errors
+/// When the planner rejects the query.
+pub fn plan() -> Result<PipelinePlan> {
+    Ok(veloflux_planner::plan(QUERY, &catalog()?)?)
+}
+
+/// Message number `index` of the workload.
+pub fn message(index: usize) -> Vec<u8> {
+    // The moduli are picked so that message 42 is the reference message.
+    let score = (index % 100) as f64 - 50.0 + 0.5;
+    let temp = 20.0 + (index % 37) as f64 * 0.25;
+    format!(
+        concat!(
+            r#"{{"user_id":{index},"device":"dev-{device:04}","score":{score},"#,
+            r#""temp":{temp:.2},"humidity":{humidity},"ok":{ok},"site":"plant-{site}","#,
+            r#""seq":{index},"ts":{ts},"note":"reading"}}"#
+        ),
+        index = index,
+        device = index % 10_000,
+        score = score,
+        temp = temp,
+        humidity = 21 + index % 60,
+        ok = !index.is_multiple_of(5),
+        site = index % 13,
+        ts = 1_700_000_000_000_u64 + index as u64,
+    )
+    .into_bytes()
+}
+
+/// Messages `0..count`.
+pub fn messages(count: usize) -> Vec<Vec<u8>> {
+    (0..count).map(message).collect()
+}
+
+/// The total size of `payloads` in bytes.
+pub fn byte_len<P: AsRef<[u8]>>(payloads: &[P]) -> u64 {
+    payloads
+        .iter()
+        .map(|payload| payload.as_ref().len() as u64)
+        .sum()
+}
+
+/// The mean size in bytes of a batch of `batch_size` consecutive messages of `pool`, which the
+/// chain bench cycles through whole.
+pub fn mean_batch_bytes<P: AsRef<[u8]>>(pool: &[P], batch_size: usize) -> f64 {
+    if pool.is_empty() {
+        return 0.0;
+    }
+    byte_len(pool) as f64 * batch_size as f64 / pool.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_42_is_the_reference_message() {
+        let expected = concat!(
+            r#"{"user_id":42,"device":"dev-0042","score":-7.5,"temp":21.25,"humidity":63,"#,
+            r#""ok":true,"site":"plant-3","seq":42,"ts":1700000000042,"note":"reading"}"#
+        );
+        assert_eq!(String::from_utf8(message(42)).unwrap(), expected);
+    }
+
+    #[test]
+    fn about_half_of_the_pool_has_a_positive_score() {
+        let positive = messages(POOL_SIZE)
+            .iter()
+            .map(|payload| serde_json::from_slice::<serde_json::Value>(payload).unwrap())
+            .filter(|row| row["score"].as_f64().unwrap() > 0.0)
+            .count();
+        // 81 whole periods of 100 keep 50 each; the last 92 messages keep 42.
+        assert_eq!(positive, 4092);
+    }
+
+    #[test]
+    fn every_batch_size_divides_the_pool() {
+        let sizes = CHAIN_BATCH_SIZES.iter().chain(&STAGE_BATCH_SIZES);
+        assert!(
+            sizes
+                .into_iter()
+                .all(|size| POOL_SIZE.is_multiple_of(*size))
+        );
+    }
+
+    #[test]
+    fn the_query_plans_against_the_stream() {
+        let plan = plan().unwrap();
+        let read: Vec<&str> = plan
+            .source
+            .schema
+            .fields()
+            .iter()
+            .map(|field| field.name().as_str())
+            .collect();
+        assert_eq!(read, ["user_id", "device", "score"]);
+    }
+}
