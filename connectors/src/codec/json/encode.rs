@@ -14,6 +14,7 @@ use arrow::datatypes::{
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use chrono::{DateTime, SecondsFormat};
 
+use super::floats::JsonFloat;
 use crate::Result;
 
 /// How a batch becomes messages.
@@ -137,8 +138,11 @@ fn field_writers<'a>(
 ) -> Result<Vec<FieldWriter<'a>>> {
     names
         .zip(arrays)
-        .map(|(name, array)| {
-            let mut key = Vec::with_capacity(name.len() + 3);
+        .enumerate()
+        .map(|(index, (name, array))| {
+            // Each key carries the delimiter before it, so a field costs one copy, not three.
+            let mut key = Vec::with_capacity(name.len() + 4);
+            key.push(if index == 0 { b'{' } else { b',' });
             write_string(name, &mut key);
             key.push(b':');
             Ok(FieldWriter {
@@ -151,11 +155,10 @@ fn field_writers<'a>(
 }
 
 fn write_object(fields: &[FieldWriter<'_>], row: usize, out: &mut Vec<u8>) {
-    out.push(b'{');
-    for (index, field) in fields.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
+    if fields.is_empty() {
+        out.push(b'{');
+    }
+    for field in fields {
         out.extend_from_slice(&field.key);
         write_nullable(field.nulls.as_ref(), field.value.as_ref(), row, out);
     }
@@ -239,34 +242,12 @@ where
 
 struct FloatWriter<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
 
-/// A float type that ryu formats.
-trait JsonFloat: ryu::Float + Copy {
-    fn is_finite(self) -> bool;
-}
-
-impl JsonFloat for f32 {
-    fn is_finite(self) -> bool {
-        f32::is_finite(self)
-    }
-}
-
-impl JsonFloat for f64 {
-    fn is_finite(self) -> bool {
-        f64::is_finite(self)
-    }
-}
-
 impl<T: ArrowPrimitiveType> ValueWriter for FloatWriter<'_, T>
 where
     T::Native: JsonFloat,
 {
     fn write(&self, row: usize, out: &mut Vec<u8>) {
-        let value = self.0.value(row);
-        if JsonFloat::is_finite(value) {
-            out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
-        } else {
-            out.extend_from_slice(b"null");
-        }
+        self.0.value(row).write_json(out);
     }
 }
 
@@ -392,8 +373,18 @@ impl ValueWriter for DisplayWriter<'_> {
 
 /// Writes `text` as a JSON string, escaping quotes, backslashes and control characters.
 fn write_string(text: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
     let bytes = text.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+    {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut start = 0;
     for (index, &byte) in bytes.iter().enumerate() {
         let escape: &[u8] = match byte {

@@ -8,6 +8,7 @@
 mod columns;
 mod decode;
 mod encode;
+mod floats;
 mod scanner;
 mod values;
 
