@@ -113,18 +113,7 @@ impl Input {
         match self {
             Self::Payloads {
                 decoder, queued, ..
-            } => {
-                let decoded = decoder.decode(queued).ok()?;
-                stats.record_batch(queued.len(), decoded.batch.num_rows());
-                stats.record_errors(decoded.errors.len(), || {
-                    decoded
-                        .errors
-                        .last()
-                        .map(|e| e.error.to_string())
-                        .unwrap_or_default()
-                });
-                Some(decoded.batch)
-            }
+            } => decode_counted(decoder, queued, stats),
             Self::Batches {
                 columns, queued, ..
             } => {
@@ -134,6 +123,24 @@ impl Input {
             }
         }
     }
+}
+
+/// Decodes `payloads`, counting them, the rows they gave and the ones that were skipped.
+pub(super) fn decode_counted(
+    decoder: &mut JsonDecoder,
+    payloads: &[Bytes],
+    stats: &StageStats,
+) -> Option<RecordBatch> {
+    let decoded = decoder.decode(payloads).ok()?;
+    stats.record_batch(payloads.len(), decoded.batch.num_rows());
+    stats.record_errors(decoded.errors.len(), || {
+        decoded
+            .errors
+            .last()
+            .map(|error| error.error.to_string())
+            .unwrap_or_default()
+    });
+    Some(decoded.batch)
 }
 
 /// The positions in `full` of the fields of `wanted`.

@@ -14,7 +14,7 @@ use veloflux_connectors::memory::MemoryHub;
 use veloflux_connectors::status::ConnectorStatus;
 
 use super::batcher::{BatchPolicy, next_batch};
-use super::input::subscribe;
+use super::input::{decode_counted, subscribe};
 use super::stats::StageStats;
 use crate::spec::{SpecError, StreamSpec};
 
@@ -105,25 +105,16 @@ impl FanOut {
     async fn run(mut self) {
         let mut queued = Vec::new();
         while next_batch(&mut self.payloads, self.policy, &mut queued).await {
-            let Ok(decoded) = self.decoder.decode(&queued) else {
+            let Some(batch) = decode_counted(&mut self.decoder, &queued, &self.stats) else {
                 continue;
             };
-            self.stats
-                .record_batch(queued.len(), decoded.batch.num_rows());
-            self.stats.record_errors(decoded.errors.len(), || {
-                decoded
-                    .errors
-                    .last()
-                    .map(|e| e.error.to_string())
-                    .unwrap_or_default()
-            });
             let senders: Vec<_> = match self.subscribers.lock() {
                 Ok(subscribers) => subscribers.values().cloned().collect(),
                 Err(_) => break,
             };
             for sender in senders {
                 // A pipeline that stopped has closed its channel; the others still get theirs.
-                let _ = sender.send(decoded.batch.clone()).await;
+                let _ = sender.send(batch.clone()).await;
             }
         }
     }
