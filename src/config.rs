@@ -50,17 +50,17 @@ impl Default for ServerConfig {
 pub struct MetricsConfig {
     /// A second address serving `/metrics` only; the manager port always serves it.
     pub addr: Option<SocketAddr>,
-    /// Seconds between refreshes of the process CPU and memory gauges.
+    /// Accepted for compatibility: metrics are computed when scraped.
     pub poll_interval_secs: Option<u64>,
 }
 
-/// `profiling:`
+/// `profiling:`, accepted for compatibility with existing configuration files.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfilingConfig {
-    /// Whether `/debug/pprof/profile` answers.
+    /// Accepted; this build has no profiling endpoint.
     pub enabled: bool,
-    /// A second address serving the profiling endpoint only.
+    /// Accepted; this build has no profiling endpoint.
     pub addr: Option<SocketAddr>,
 }
 

@@ -362,6 +362,16 @@ impl Control {
         Ok(self.runtime.status(id))
     }
 
+    /// The status of every pipeline, running or not.
+    pub async fn statuses(&self) -> Vec<(String, PipelineStatus)> {
+        let state = self.state.lock().await;
+        state
+            .pipelines
+            .keys()
+            .map(|id| (id.clone(), self.runtime.status(id)))
+            .collect()
+    }
+
     /// Every stream and pipeline.
     pub async fn export(&self) -> Export {
         let state = self.state.lock().await;

@@ -13,5 +13,6 @@ pub mod manager;
 pub mod runtime;
 pub mod spec;
 pub mod storage;
+pub mod telemetry;
 
 pub use error::{Error, Result};

@@ -75,6 +75,13 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
         Runtime::new(config.runtime.clone()),
     )?);
     control.restore().await;
+    if let Some(addr) = config.metrics.addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr} (metrics.addr)"))?;
+        let app = veloflux::manager::metrics_app(control.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
     let addr = config.server.manager_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

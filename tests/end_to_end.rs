@@ -425,3 +425,94 @@ async fn memory_topics_chain_one_pipelines_output_into_anothers_stream() {
             .all(|message| message == r#"{"id":30}"#)
     );
 }
+
+/// The value of the sample `name{labels}` in a Prometheus text exposition.
+fn sample(exposition: &str, name_and_labels: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let (key, value) = line.rsplit_once(' ')?;
+        (key == name_and_labels)
+            .then(|| value.parse().ok())
+            .flatten()
+    })
+}
+
+#[tokio::test]
+async fn metrics_count_what_was_actually_sent() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("metrics-in"), unique_topic("metrics-out"));
+    filtering_pipeline(&server, "counted", &broker, &input, &output).await;
+    let subscriber = Subscriber::start(&broker, &output).await;
+    let payloads = [
+        r#"{"user_id": 1, "score": 1}"#,
+        r#"{"user_id": 2, "score": -1}"#,
+        r#"{"user_id": 3, "score": 3}"#,
+        "broken",
+    ];
+    publish(&broker, &input, &payloads).await;
+    subscriber.wait_for(2).await;
+    let bytes: usize = payloads.iter().map(|payload| payload.len()).sum();
+    let expected = [
+        (
+            r#"veloflux_source_messages_received_total{pipeline="counted"}"#,
+            4.0,
+        ),
+        (
+            r#"veloflux_source_bytes_received_total{pipeline="counted"}"#,
+            bytes as f64,
+        ),
+        (r#"veloflux_decode_errors_total{pipeline="counted"}"#, 1.0),
+        (
+            r#"veloflux_operator_rows_in_total{pipeline="counted",operator="plan"}"#,
+            3.0,
+        ),
+        (
+            r#"veloflux_operator_rows_out_total{pipeline="counted",operator="plan"}"#,
+            2.0,
+        ),
+        (
+            r#"veloflux_sink_messages_sent_total{pipeline="counted",sink="sink_0"}"#,
+            2.0,
+        ),
+        (
+            r#"veloflux_connector_connected{pipeline="counted",connector="source"}"#,
+            1.0,
+        ),
+        (r#"veloflux_pipeline_state{pipeline="counted"}"#, 1.0),
+        ("veloflux_pipeline_count", 1.0),
+    ];
+    wait_until("the metrics count every message", async || {
+        let (_, exposition) = server.get("/metrics").await;
+        let exposition = exposition.as_str().unwrap_or_default().to_owned();
+        expected
+            .iter()
+            .all(|(key, value)| sample(&exposition, key) == Some(*value))
+    })
+    .await;
+    let (_, exposition) = server.get("/metrics").await;
+    let exposition = exposition.as_str().unwrap().to_owned();
+    assert!(sample(&exposition, "process_resident_memory_bytes").is_some_and(|rss| rss > 0.0));
+    let batches = r#"veloflux_operator_batch_seconds_count{pipeline="counted",operator="source"}"#;
+    assert!(sample(&exposition, batches).is_some_and(|count| count >= 1.0));
+}
+
+#[tokio::test]
+async fn metrics_addr_serves_metrics_on_a_port_of_their_own() {
+    let data = tempfile::tempdir().unwrap();
+    let metrics_addr = free_addr();
+    let config = data.path().join("config.yaml");
+    std::fs::write(&config, format!("metrics:\n  addr: \"{metrics_addr}\"\n")).unwrap();
+    let _server = Server::start(data.path(), &["--config", config.to_str().unwrap()]).await;
+    let response = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("veloflux_pipeline_count 0")
+    );
+}

@@ -27,6 +27,7 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 pub fn app(control: Arc<Control>) -> Router {
     Router::new()
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
         .route("/streams", post(streams::create).get(streams::list))
         .route(
             "/streams/{name}",
@@ -52,8 +53,28 @@ pub fn app(control: Arc<Control>) -> Router {
         .with_state(control)
 }
 
+/// A router serving only `/metrics`, for `metrics.addr`.
+pub fn metrics_app(control: Arc<Control>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(control)
+}
+
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn metrics(
+    axum::extract::State(control): axum::extract::State<Arc<Control>>,
+) -> impl axum::response::IntoResponse {
+    let text = crate::telemetry::metrics::render(&control.statuses().await);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::telemetry::metrics::CONTENT_TYPE,
+        )],
+        text,
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

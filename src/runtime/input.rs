@@ -2,6 +2,7 @@
 //! or a shared stream (batches decoded once for every pipeline reading it).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -117,8 +118,9 @@ impl Input {
             Self::Batches {
                 columns, queued, ..
             } => {
+                let started = Instant::now();
                 let batch = queued.first()?.project(columns).ok()?;
-                stats.record_batch(batch.num_rows(), batch.num_rows());
+                stats.record_batch(batch.num_rows(), batch.num_rows(), started.elapsed());
                 Some(batch)
             }
         }
@@ -131,8 +133,10 @@ pub(super) fn decode_counted(
     payloads: &[Bytes],
     stats: &StageStats,
 ) -> Option<RecordBatch> {
+    let started = Instant::now();
     let decoded = decoder.decode(payloads).ok()?;
-    stats.record_batch(payloads.len(), decoded.batch.num_rows());
+    stats.record_batch(payloads.len(), decoded.batch.num_rows(), started.elapsed());
+    stats.record_bytes(payloads.iter().map(Bytes::len).sum());
     stats.record_errors(decoded.errors.len(), || {
         decoded
             .errors

@@ -5,6 +5,7 @@
 mod batcher;
 mod chain;
 mod executor;
+mod histogram;
 mod input;
 mod pipeline;
 mod shared;
@@ -27,8 +28,9 @@ use veloflux_planner::PipelinePlan;
 pub use batcher::BatchPolicy;
 pub use chain::{ChainOutput, JsonChain};
 pub use executor::{Executed, PlanExecutor, RowError};
+pub use histogram::HistogramSnapshot;
 pub use stats::StageSnapshot;
-pub use status::{PipelineState, PipelineStatus, StageStatus};
+pub use status::{ConnectorState, PipelineState, PipelineStatus, StageStatus};
 
 use crate::config::RuntimeConfig;
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
@@ -57,7 +59,7 @@ struct Running {
     stream: Option<String>,
     started: Instant,
     stats: PipelineStats,
-    connectors: Vec<Arc<ConnectorStatus>>,
+    connectors: Vec<(String, Arc<ConnectorStatus>)>,
 }
 
 /// What to run: a pipeline, the stream it reads and its compiled plan.
@@ -120,7 +122,7 @@ impl Runtime {
             let columns = column_indices(&stream_schema, &plan.source.schema);
             let (receiver, status, source_stats) =
                 self.join_shared(stream, stream_schema, &spec.id, policy)?;
-            connectors.extend(status);
+            connectors.extend(status.map(|status| ("source".to_owned(), status)));
             stats.source = source_stats;
             Input::Batches {
                 receiver,
@@ -136,7 +138,11 @@ impl Runtime {
                 &self.inner.hub,
                 shutdown.clone(),
             )?;
-            connectors.extend(subscription.status);
+            connectors.extend(
+                subscription
+                    .status
+                    .map(|status| ("source".to_owned(), status)),
+            );
             let decoder = JsonDecoder::try_new(plan.source.schema.clone())?;
             Input::Payloads {
                 receiver: subscription.payloads,
@@ -150,7 +156,10 @@ impl Runtime {
             .enumerate()
             .map(|(index, sink)| Sink::try_new(sink, index, &spec.id, &self.inner.hub))
             .collect::<Result<Vec<_>, _>>()?;
-        connectors.extend(sinks.iter().filter_map(Sink::connector_status));
+        connectors.extend(sinks.iter().filter_map(|sink| {
+            sink.connector_status()
+                .map(|status| (sink.name().to_owned(), status))
+        }));
         stats.sinks = sinks
             .iter()
             .map(|sink| (sink.name().to_owned(), sink.stats()))

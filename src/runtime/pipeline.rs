@@ -1,6 +1,7 @@
 //! The task of one running pipeline: micro-batches in, plan, sinks out.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
@@ -55,6 +56,7 @@ impl PipelineTask {
         if batch.num_rows() == 0 {
             return;
         }
+        let started = Instant::now();
         let executed = match self.executor.execute(&batch) {
             Ok(executed) => executed,
             Err(error) => {
@@ -63,8 +65,11 @@ impl PipelineTask {
                 return;
             }
         };
-        self.plan_stats
-            .record_batch(batch.num_rows(), executed.batch.num_rows());
+        self.plan_stats.record_batch(
+            batch.num_rows(),
+            executed.batch.num_rows(),
+            started.elapsed(),
+        );
         self.plan_stats.record_errors(executed.errors.len(), || {
             executed
                 .errors

@@ -1,6 +1,7 @@
 //! A pipeline's sinks: each encodes result batches its own way and sends the messages on.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use bytes::Bytes;
@@ -76,6 +77,7 @@ impl Sink {
 
     /// Encodes `batch` and sends its messages, waiting while the destination is busy.
     pub(super) async fn send(&mut self, batch: &RecordBatch) {
+        let started = Instant::now();
         let messages = match self.encoder.encode(batch) {
             Ok(messages) => messages,
             Err(error) => {
@@ -104,7 +106,7 @@ impl Sink {
             }
         }
         self.stats
-            .record_batch(batch.num_rows(), messages.len() - failed);
+            .record_batch(batch.num_rows(), messages.len() - failed, started.elapsed());
         self.stats.record_errors(failed, || last_error);
     }
 }

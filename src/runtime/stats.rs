@@ -1,29 +1,75 @@
-//! Per-pipeline counters, updated once per batch and read by status and stats requests.
+//! Per-stage counters, updated once per batch and read by status requests and metric scrapes.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use super::histogram::{BucketHistogram, HistogramSnapshot};
+
+/// Upper bounds of batch processing times, in seconds: 10 µs to 1 s.
+const SECONDS_BOUNDS: &[f64] = &[
+    1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1.0,
+];
+/// Upper bounds of batch sizes, in rows.
+const ROWS_BOUNDS: &[f64] = &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0];
+/// How many recent batch times the percentiles of the status are computed over.
+const RECENT_BATCHES: usize = 256;
+
 /// Counters of one stage of a pipeline.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct StageStats {
     records_in: AtomicU64,
     records_out: AtomicU64,
+    bytes_in: AtomicU64,
     errors: AtomicU64,
     batches: AtomicU64,
     last_error: Mutex<Option<(String, SystemTime)>>,
+    batch_seconds: BucketHistogram,
+    batch_rows: BucketHistogram,
+    recent: Mutex<VecDeque<Duration>>,
+}
+
+impl Default for StageStats {
+    fn default() -> Self {
+        Self {
+            records_in: AtomicU64::default(),
+            records_out: AtomicU64::default(),
+            bytes_in: AtomicU64::default(),
+            errors: AtomicU64::default(),
+            batches: AtomicU64::default(),
+            last_error: Mutex::default(),
+            batch_seconds: BucketHistogram::new(SECONDS_BOUNDS),
+            batch_rows: BucketHistogram::new(ROWS_BOUNDS),
+            recent: Mutex::new(VecDeque::with_capacity(RECENT_BATCHES)),
+        }
+    }
 }
 
 impl StageStats {
-    /// Records one batch: `records_in` taken, `records_out` produced.
-    pub(super) fn record_batch(&self, records_in: usize, records_out: usize) {
+    /// Records one batch: `records_in` taken, `records_out` produced, in `elapsed`.
+    pub(super) fn record_batch(&self, records_in: usize, records_out: usize, elapsed: Duration) {
         self.records_in
             .fetch_add(records_in as u64, Ordering::Relaxed);
         self.records_out
             .fetch_add(records_out as u64, Ordering::Relaxed);
         self.batches.fetch_add(1, Ordering::Relaxed);
+        self.batch_seconds.observe(elapsed.as_secs_f64());
+        #[expect(clippy::cast_precision_loss, reason = "batch sizes are far below 2^52")]
+        self.batch_rows.observe(records_in as f64);
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == RECENT_BATCHES {
+                recent.pop_front();
+            }
+            recent.push_back(elapsed);
+        }
+    }
+
+    /// Records `bytes` of input.
+    pub(super) fn record_bytes(&self, bytes: usize) {
+        self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     /// Records `count` errors, the last of which says `message`.
@@ -40,32 +86,84 @@ impl StageStats {
     /// The counters as they are now.
     pub(super) fn snapshot(&self) -> StageSnapshot {
         let last_error = self.last_error.lock().ok().and_then(|last| last.clone());
+        let batches = self.batches.load(Ordering::Relaxed);
+        let records_in = self.records_in.load(Ordering::Relaxed);
+        let (p50, p99) = self.percentiles();
         StageSnapshot {
-            records_in: self.records_in.load(Ordering::Relaxed),
+            records_in,
             records_out: self.records_out.load(Ordering::Relaxed),
+            bytes_in: self.bytes_in.load(Ordering::Relaxed),
             error_count: self.errors.load(Ordering::Relaxed),
-            batches: self.batches.load(Ordering::Relaxed),
+            batches,
+            #[expect(clippy::cast_precision_loss, reason = "a mean for display")]
+            mean_batch_rows: if batches == 0 {
+                0.0
+            } else {
+                records_in as f64 / batches as f64
+            },
+            p50_batch_ms: p50,
+            p99_batch_ms: p99,
             last_error: last_error.as_ref().map(|(message, _)| message.clone()),
             last_error_at_ms: last_error.and_then(|(_, at)| epoch_millis(at)),
+            batch_seconds: self.batch_seconds.snapshot(),
+            batch_rows: self.batch_rows.snapshot(),
         }
+    }
+
+    /// The median and 99th percentile of the recent batch times, in milliseconds.
+    fn percentiles(&self) -> (f64, f64) {
+        let Ok(recent) = self.recent.lock() else {
+            return (0.0, 0.0);
+        };
+        let mut times: Vec<Duration> = recent.iter().copied().collect();
+        drop(recent);
+        if times.is_empty() {
+            return (0.0, 0.0);
+        }
+        times.sort_unstable();
+        let at = |fraction: f64| {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss,
+                reason = "an index into a short list"
+            )]
+            let index = ((times.len() - 1) as f64 * fraction).round() as usize;
+            times[index].as_secs_f64() * 1e3
+        };
+        (at(0.5), at(0.99))
     }
 }
 
 /// The counters of one stage at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageSnapshot {
     /// Records (messages or rows) the stage took.
     pub records_in: u64,
     /// Records it produced.
     pub records_out: u64,
+    /// Bytes of input (the source stage only).
+    pub bytes_in: u64,
     /// Records it could not process.
     pub error_count: u64,
     /// Batches it processed.
     pub batches: u64,
+    /// Records per batch, on average.
+    pub mean_batch_rows: f64,
+    /// The median time to process a batch, over the last 256 batches, in milliseconds.
+    pub p50_batch_ms: f64,
+    /// The 99th percentile of the same.
+    pub p99_batch_ms: f64,
     /// Its last error.
     pub last_error: Option<String>,
     /// When that was, in milliseconds since the epoch.
     pub last_error_at_ms: Option<u64>,
+    /// Batch processing times, for metrics.
+    #[serde(skip)]
+    pub batch_seconds: HistogramSnapshot,
+    /// Batch sizes, for metrics.
+    #[serde(skip)]
+    pub batch_rows: HistogramSnapshot,
 }
 
 fn epoch_millis(time: SystemTime) -> Option<u64> {

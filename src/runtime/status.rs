@@ -28,6 +28,19 @@ pub struct PipelineStatus {
     pub last_error: Option<String>,
     /// Counters per stage: the source, the plan, then each sink.
     pub stages: Vec<StageStatus>,
+    /// The pipeline's connections: its source's and each MQTT sink's.
+    pub connectors: Vec<ConnectorState>,
+}
+
+/// One connection of a pipeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorState {
+    /// `source` or the sink's name.
+    pub name: String,
+    /// Whether it is connected now.
+    pub connected: bool,
+    /// How many times it reconnected after losing its connection.
+    pub reconnects: u64,
 }
 
 /// The counters of one stage.
@@ -47,6 +60,7 @@ impl PipelineStatus {
             uptime_secs: 0,
             last_error: None,
             stages: Vec::new(),
+            connectors: Vec::new(),
         }
     }
 }
@@ -55,6 +69,7 @@ pub(super) fn of_running(running: &Running) -> PipelineStatus {
     let down = running
         .connectors
         .iter()
+        .map(|(_, status)| status)
         .find(|status| !status.is_connected() && status.last_error().is_some());
     let (state, last_error) = match (down, running.task.is_finished()) {
         (_, true) => (
@@ -82,10 +97,20 @@ pub(super) fn of_running(running: &Running) -> PipelineStatus {
         processor_id: name.clone(),
         stats: stage.snapshot(),
     }));
+    let connectors = running
+        .connectors
+        .iter()
+        .map(|(name, status)| ConnectorState {
+            name: name.clone(),
+            connected: status.is_connected(),
+            reconnects: status.reconnects(),
+        })
+        .collect();
     PipelineStatus {
         state,
         uptime_secs: running.started.elapsed().as_secs(),
         last_error,
         stages,
+        connectors,
     }
 }

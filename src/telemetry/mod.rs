@@ -1,0 +1,3 @@
+//! Telemetry: what a running veloFlux tells about itself.
+
+pub mod metrics;
