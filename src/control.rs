@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use veloflux_planner::{Catalog, PipelinePlan};
 
-use crate::runtime::{Launch, PipelineState, PipelineStatus, Runtime};
+use crate::runtime::{Launch, PipelineState, PipelineStatus, Runtime, Taps};
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
 use crate::storage::{PipelineRecord, Storage, StorageError};
 
@@ -285,6 +285,7 @@ impl Control {
         self.runtime.stop(id).await;
         self.storage.delete_pipeline(id)?;
         state.pipelines.remove(id);
+        self.runtime.forget_taps(id);
         Ok(())
     }
 
@@ -360,6 +361,16 @@ impl Control {
         let state = self.state.lock().await;
         state.pipeline(id)?;
         Ok(self.runtime.status(id))
+    }
+
+    /// The debug taps of a pipeline.
+    ///
+    /// # Errors
+    /// When there is no such pipeline.
+    pub async fn taps(&self, id: &str) -> Result<std::sync::Arc<Taps>, ControlError> {
+        let state = self.state.lock().await;
+        state.pipeline(id)?;
+        Ok(self.runtime.taps(id))
     }
 
     /// The status of every pipeline, running or not.

@@ -38,6 +38,7 @@ fn parse_curl(command: &str) -> Curl {
         .and_then(|rest| rest.split_whitespace().next());
     let url = command
         .split_whitespace()
+        .map(|word| word.trim_matches(['"', '\'']))
         .find(|word| word.starts_with("http://"));
     let path = url
         .unwrap_or_default()
@@ -332,6 +333,7 @@ async fn every_curl_example_of_the_api_docs_works() {
     let server = Server::start(data.path(), &[]).await;
     let documents = [
         include_str!("../README.md"),
+        include_str!("../docs/api/debug.md"),
         include_str!("../docs/api/pipelines.md"),
         include_str!("../docs/api/streams.md"),
     ];
@@ -515,4 +517,116 @@ async fn metrics_addr_serves_metrics_on_a_port_of_their_own() {
             .unwrap()
             .contains("veloflux_pipeline_count 0")
     );
+}
+
+/// The batches of an Arrow IPC stream, and its field names.
+type IpcContents = (Vec<String>, Vec<arrow::array::RecordBatch>);
+
+fn read_ipc(bytes: &[u8]) -> Result<IpcContents, arrow::error::ArrowError> {
+    let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)?;
+    let names = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| field.name().clone())
+        .collect();
+    Ok((names, reader.collect::<Result<_, _>>()?))
+}
+
+#[tokio::test]
+async fn debug_taps_show_the_batches_at_each_point_as_arrow_and_json() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("debug-in"), unique_topic("debug-out"));
+    filtering_pipeline(&server, "inspected", &broker, &input, &output).await;
+    let request = json!({"enabled": true, "max_batches": 16, "ttl_secs": 60});
+    let (status, state) = server
+        .post("/pipelines/inspected/debug", Some(&request))
+        .await;
+    assert_eq!(
+        (status, state["enabled"].as_bool()),
+        (200, Some(true)),
+        "{state}"
+    );
+    let subscriber = Subscriber::start(&broker, &output).await;
+    let payloads = [
+        r#"{"user_id": 1, "score": 1.5}"#,
+        r#"{"user_id": 2, "score": -1}"#,
+        r#"{"user_id": 3, "score": 3}"#,
+    ];
+    publish(&broker, &input, &payloads).await;
+    subscriber.wait_for(2).await;
+
+    let url = format!(
+        "http://{}/pipelines/inspected/debug/batches?point=filter",
+        server.addr
+    );
+    let client = reqwest::Client::new();
+    let response = client
+        .get(&url)
+        .header("accept", "application/vnd.apache.arrow.stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.apache.arrow.stream"
+    );
+    let (names, batches) = read_ipc(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(names, ["user_id", "score"]);
+    assert_eq!(
+        batches.iter().map(|batch| batch.num_rows()).sum::<usize>(),
+        2
+    );
+
+    let (status, json) = server
+        .get("/pipelines/inspected/debug/batches?point=source")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        json["schema"][0],
+        json!({"name": "user_id", "type": "Int64"})
+    );
+    let ids: Vec<i64> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["user_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 2, 3]);
+
+    let (status, body) = server
+        .get("/pipelines/inspected/debug/batches?point=middle")
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(server.get("/pipelines/nobody/debug/batches").await.0, 404);
+    let (_, state) = server
+        .post(
+            "/pipelines/inspected/debug",
+            Some(&json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(state["enabled"], false);
+}
+
+#[tokio::test]
+async fn a_tail_streams_batches_as_they_pass_until_its_time_is_up() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("tail-in"), unique_topic("tail-out"));
+    filtering_pipeline(&server, "tailed", &broker, &input, &output).await;
+    let url = format!(
+        "http://{}/pipelines/tailed/debug/tail?point=sink&seconds=2",
+        server.addr
+    );
+    let tail = tokio::spawn(async move { reqwest::get(url).await.unwrap().bytes().await.unwrap() });
+    while !tail.is_finished() {
+        publish(&broker, &input, &[r#"{"user_id": 9, "score": 9}"#]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (names, batches) = read_ipc(&tail.await.unwrap()).unwrap();
+    assert_eq!(names, ["user_id", "score"]);
+    assert!(batches.iter().map(|batch| batch.num_rows()).sum::<usize>() >= 1);
 }

@@ -3,6 +3,7 @@
 //! Handlers translate HTTP to [`Control`] operations and back; every error leaves as
 //! `{"error": {"code", "message"}}` with the status that says whose fault it is.
 
+mod debug;
 mod error;
 mod json;
 mod pipelines;
@@ -46,6 +47,9 @@ pub fn app(control: Arc<Control>) -> Router {
         .route("/pipelines/{id}/explain", get(pipelines::explain))
         .route("/pipelines/{id}/status", get(pipelines::status))
         .route("/pipelines/{id}/stats", get(pipelines::stats))
+        .route("/pipelines/{id}/debug", post(debug::set).get(debug::get))
+        .route("/pipelines/{id}/debug/batches", get(debug::batches))
+        .route("/pipelines/{id}/debug/tail", get(debug::tail))
         .route("/export", get(transfer::export))
         .route("/import", post(transfer::import))
         .fallback(not_found)

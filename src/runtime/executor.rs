@@ -49,7 +49,20 @@ impl PlanExecutor {
     /// # Errors
     /// Only on a bug in planning: data errors are reported per row.
     pub fn execute(&self, batch: &RecordBatch) -> Result<Executed> {
-        match self.run_steps(batch) {
+        self.execute_observed(batch, &mut |_, _| {})
+    }
+
+    /// [`Self::execute`], showing `observe` the output of each step (not of the row-by-row
+    /// rerun, whose one-row batches say nothing a whole batch would not).
+    ///
+    /// # Errors
+    /// Only on a bug in planning: data errors are reported per row.
+    pub fn execute_observed(
+        &self,
+        batch: &RecordBatch,
+        observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
+    ) -> Result<Executed> {
+        match self.run_steps(batch, observe) {
             Ok(output) => Ok(Executed {
                 batch: output,
                 errors: Vec::new(),
@@ -59,16 +72,23 @@ impl PlanExecutor {
         }
     }
 
-    fn run_steps(&self, batch: &RecordBatch) -> Result<RecordBatch, KernelError> {
+    fn run_steps(
+        &self,
+        batch: &RecordBatch,
+        observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
+    ) -> Result<RecordBatch, KernelError> {
         let mut current = batch.clone();
         for step in &self.plan.steps {
             if current.num_rows() == 0 {
                 return Ok(RecordBatch::new_empty(self.plan.output_schema.clone()));
             }
             current = match step {
-                PlanStep::Filter(step) => filter(&current, step.predicate.as_ref())?,
-                PlanStep::Project(step) => project(&current, &step.exprs, &step.schema)?,
+                PlanStep::Filter(filter_step) => filter(&current, filter_step.predicate.as_ref())?,
+                PlanStep::Project(project_step) => {
+                    project(&current, &project_step.exprs, &project_step.schema)?
+                }
             };
+            observe(step, &current);
         }
         Ok(current)
     }
@@ -77,7 +97,7 @@ impl PlanExecutor {
         let mut outputs = Vec::new();
         let mut errors = Vec::new();
         for row in 0..batch.num_rows() {
-            match self.run_steps(&batch.slice(row, 1)) {
+            match self.run_steps(&batch.slice(row, 1), &mut |_, _| {}) {
                 Ok(output) => outputs.push(output),
                 Err(KernelError::Evaluation(message)) => errors.push(RowError { row, message }),
                 Err(error) => return Err(error.into()),

@@ -12,6 +12,7 @@ mod shared;
 mod sink;
 mod stats;
 mod status;
+mod tap;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,7 @@ pub use executor::{Executed, PlanExecutor, RowError};
 pub use histogram::HistogramSnapshot;
 pub use stats::StageSnapshot;
 pub use status::{ConnectorState, PipelineState, PipelineStatus, StageStatus};
+pub use tap::{MAX_RETAINED_BATCHES, Retention, TapPoint, Taps};
 
 use crate::config::RuntimeConfig;
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
@@ -50,6 +52,7 @@ struct Inner {
     hub: MemoryHub,
     pipelines: Mutex<HashMap<String, Running>>,
     shared: Mutex<HashMap<String, SharedStream>>,
+    taps: Mutex<HashMap<String, Arc<Taps>>>,
 }
 
 /// A pipeline's task and what status requests read of it.
@@ -82,6 +85,7 @@ impl Runtime {
             hub: MemoryHub::default(),
             pipelines: Mutex::default(),
             shared: Mutex::default(),
+            taps: Mutex::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -164,6 +168,10 @@ impl Runtime {
             .iter()
             .map(|sink| (sink.name().to_owned(), sink.stats()))
             .collect();
+        let taps = self.taps(&spec.id);
+        let output = plan.output_schema.clone();
+        let decoded = plan.source.schema.clone();
+        taps.set_schemas([decoded.clone(), decoded, output.clone(), output]);
         let task = PipelineTask {
             input,
             executor: PlanExecutor::new(plan),
@@ -175,6 +183,7 @@ impl Runtime {
                 stats.source.clone()
             },
             plan_stats: stats.plan.clone(),
+            taps,
         };
         let task = tokio::spawn(task.run(shutdown.clone()));
         let stream_name = stream.shared.then(|| stream.name.clone());
@@ -262,6 +271,26 @@ impl Runtime {
         for id in ids {
             self.stop(&id).await;
         }
+    }
+
+    /// The debug taps of pipeline `id`, which outlive its restarts.
+    pub fn taps(&self, id: &str) -> Arc<Taps> {
+        let mut taps = self
+            .inner
+            .taps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        taps.entry(id.to_owned()).or_default().clone()
+    }
+
+    /// Forgets the taps of a deleted pipeline.
+    pub fn forget_taps(&self, id: &str) {
+        let mut taps = self
+            .inner
+            .taps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        taps.remove(id);
     }
 
     /// The state and counters of pipeline `id`; `stopped` when it is not running.

@@ -3,13 +3,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use arrow::array::RecordBatch;
 use tokio_util::sync::CancellationToken;
+use veloflux_planner::PlanStep;
 
 use super::batcher::BatchPolicy;
 use super::executor::PlanExecutor;
 use super::input::Input;
 use super::sink::Sink;
 use super::stats::StageStats;
+use super::tap::{TapPoint, Taps};
 
 /// The counters of a running pipeline, by stage.
 #[derive(Debug, Default)]
@@ -27,6 +30,7 @@ pub(super) struct PipelineTask {
     pub(super) policy: BatchPolicy,
     pub(super) source_stats: Arc<StageStats>,
     pub(super) plan_stats: Arc<StageStats>,
+    pub(super) taps: Arc<Taps>,
 }
 
 impl PipelineTask {
@@ -56,8 +60,14 @@ impl PipelineTask {
         if batch.num_rows() == 0 {
             return;
         }
+        let taps = &self.taps;
+        taps.observe(TapPoint::Source, &batch);
         let started = Instant::now();
-        let executed = match self.executor.execute(&batch) {
+        let mut observe = |step: &PlanStep, output: &RecordBatch| match step {
+            PlanStep::Filter(_) => taps.observe(TapPoint::Filter, output),
+            PlanStep::Project(_) => taps.observe(TapPoint::Project, output),
+        };
+        let executed = match self.executor.execute_observed(&batch, &mut observe) {
             Ok(executed) => executed,
             Err(error) => {
                 self.plan_stats
@@ -80,6 +90,7 @@ impl PipelineTask {
         if executed.batch.num_rows() == 0 {
             return;
         }
+        self.taps.observe(TapPoint::Sink, &executed.batch);
         for sink in &mut self.sinks {
             sink.send(&executed.batch).await;
         }
