@@ -14,8 +14,8 @@ build: ## Debug build of every crate
 release: ## Optimized build
 	$(CARGO) build --release
 
-release-thin: ## Smallest build: optimized for size, stripped
-	$(CARGO) build --profile release-thin
+release-thin: ## Smallest build: optimized for size, stripped, without the profiler
+	$(CARGO) build --profile release-thin --no-default-features
 
 run: ## Start the server (data in ./tmp/data; embedded broker on 127.0.0.1:1883 unless one listens)
 	@if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then broker=""; \

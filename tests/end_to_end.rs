@@ -630,3 +630,28 @@ async fn a_tail_streams_batches_as_they_pass_until_its_time_is_up() {
     assert_eq!(names, ["user_id", "score"]);
     assert!(batches.iter().map(|batch| batch.num_rows()).sum::<usize>() >= 1);
 }
+
+#[cfg(feature = "profiling")]
+#[tokio::test]
+async fn the_profile_endpoint_returns_a_pprof_profile_and_refuses_a_second_at_once() {
+    use pprof::protos::Message;
+
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let url = format!("http://{}/debug/pprof/profile?seconds=2", server.addr);
+    let (first, second) = tokio::join!(reqwest::get(&url), reqwest::get(&url));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "one profile at a time");
+    let taken = if first.status() == 200 { first } else { second };
+    let profile = pprof::protos::Profile::decode(taken.bytes().await.unwrap()).unwrap();
+    assert!(!profile.string_table.is_empty() && !profile.sample_type.is_empty());
+
+    let (status, svg) = server
+        .get("/debug/pprof/profile?seconds=1&format=flamegraph")
+        .await;
+    assert_eq!(status, 200);
+    assert!(svg.as_str().unwrap().contains("<svg"));
+    assert_eq!(server.get("/debug/pprof/profile?seconds=999").await.0, 400);
+}

@@ -7,6 +7,8 @@ mod debug;
 mod error;
 mod json;
 mod pipelines;
+#[cfg(feature = "profiling")]
+mod profile;
 mod streams;
 mod transfer;
 
@@ -26,7 +28,10 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The control plane's routes over `control`.
 pub fn app(control: Arc<Control>) -> Router {
-    Router::new()
+    let router = Router::new();
+    #[cfg(feature = "profiling")]
+    let router = router.route("/debug/pprof/profile", get(profile::profile));
+    router
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/streams", post(streams::create).get(streams::list))
