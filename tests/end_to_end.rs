@@ -7,6 +7,8 @@
 )]
 mod support;
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 use support::{
     Server, Subscriber, broker_url, free_addr, pipeline_spec, publish, run_to_exit, stream_spec,
@@ -654,4 +656,82 @@ async fn the_profile_endpoint_returns_a_pprof_profile_and_refuses_a_second_at_on
     assert_eq!(status, 200);
     assert!(svg.as_str().unwrap().contains("<svg"));
     assert_eq!(server.get("/debug/pprof/profile?seconds=999").await.0, 400);
+}
+
+/// A Python with pyarrow: `VELOFLUX_TEST_PYTHON`, else `python3` if it has pyarrow.
+fn python_with_pyarrow() -> Result<String, String> {
+    let python = std::env::var("VELOFLUX_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = std::process::Command::new(&python)
+        .args(["-c", "import pyarrow"])
+        .output();
+    match probe {
+        Ok(output) if output.status.success() => Ok(python),
+        Ok(_) => Err(format!(
+            "{python} has no pyarrow (pip install pyarrow, or set VELOFLUX_TEST_PYTHON)"
+        )),
+        Err(error) => Err(format!("no {python}: {error}")),
+    }
+}
+
+#[tokio::test]
+async fn pyarrow_reads_the_debug_taps() {
+    let python = match python_with_pyarrow() {
+        Ok(python) => python,
+        Err(reason) => {
+            // Written past the test harness's capture, so that the skip is never silent.
+            let _ = writeln!(
+                std::io::stderr(),
+                "pyarrow_reads_the_debug_taps skipped: {reason}"
+            );
+            return;
+        }
+    };
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("py-in"), unique_topic("py-out"));
+    filtering_pipeline(&server, "from_python", &broker, &input, &output).await;
+    server
+        .post(
+            "/pipelines/from_python/debug",
+            Some(&json!({"enabled": true})),
+        )
+        .await;
+    let subscriber = Subscriber::start(&broker, &output).await;
+    publish(
+        &broker,
+        &input,
+        &[
+            r#"{"user_id": 1, "score": 2}"#,
+            r#"{"user_id": 2, "score": -2}"#,
+        ],
+    )
+    .await;
+    subscriber.wait_for(1).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/read_debug_batches.py"
+    );
+    let base = format!("http://{}", server.addr);
+    let reader = tokio::process::Command::new(python)
+        .args([script, &base, "from_python"])
+        .output();
+    let reader = tokio::spawn(reader);
+    while !reader.is_finished() {
+        publish(&broker, &input, &[r#"{"user_id": 3, "score": 3}"#]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let output = reader.await.unwrap().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["retained"]["columns"], json!(["user_id", "score"]));
+    assert!(
+        summary["retained"]["rows"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    assert!(summary["tail"]["rows"].as_u64().unwrap() >= 1, "{summary}");
 }
