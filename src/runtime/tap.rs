@@ -79,7 +79,7 @@ impl Default for Taps {
 
 impl Taps {
     /// Records `batch` at `point` if anybody is looking.
-    pub(super) fn observe(&self, point: TapPoint, batch: &RecordBatch) {
+    pub fn observe(&self, point: TapPoint, batch: &RecordBatch) {
         if !self.active.load(Ordering::Relaxed) {
             return;
         }
