@@ -135,6 +135,34 @@ async fn filtering_pipeline(server: &Server, id: &str, broker: &str, input: &str
     .await;
 }
 
+/// A server with a running filtering pipeline from `input` to `output` on the test broker.
+struct Filtering {
+    broker: String,
+    input: String,
+    output: String,
+    server: Server,
+    _data: tempfile::TempDir,
+}
+
+/// Starts a server over a fresh data directory and a filtering pipeline `id` on it.
+async fn filtering(id: &str) -> std::io::Result<Filtering> {
+    let broker = broker_url();
+    let data = tempfile::tempdir()?;
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (
+        unique_topic(&format!("{id}-in")),
+        unique_topic(&format!("{id}-out")),
+    );
+    filtering_pipeline(&server, id, &broker, &input, &output).await;
+    Ok(Filtering {
+        broker,
+        input,
+        output,
+        server,
+        _data: data,
+    })
+}
+
 #[tokio::test]
 async fn a_running_pipeline_resumes_after_the_server_is_killed_and_restarted() {
     let broker = broker_url();
@@ -219,11 +247,13 @@ async fn a_shared_stream_feeds_two_pipelines_from_one_subscription() {
 
 #[tokio::test]
 async fn malformed_payloads_are_counted_and_skipped_and_the_rest_delivered() {
-    let broker = broker_url();
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]).await;
-    let (input, output) = (unique_topic("bad-in"), unique_topic("bad-out"));
-    filtering_pipeline(&server, "skips", &broker, &input, &output).await;
+    let Filtering {
+        broker,
+        input,
+        output,
+        server,
+        _data,
+    } = filtering("skips").await.unwrap();
     let subscriber = Subscriber::start(&broker, &output).await;
     let payloads = [
         r#"{"user_id": 1, "score": 1}"#,
@@ -442,11 +472,13 @@ fn sample(exposition: &str, name_and_labels: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn metrics_count_what_was_actually_sent() {
-    let broker = broker_url();
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]).await;
-    let (input, output) = (unique_topic("metrics-in"), unique_topic("metrics-out"));
-    filtering_pipeline(&server, "counted", &broker, &input, &output).await;
+    let Filtering {
+        broker,
+        input,
+        output,
+        server,
+        _data,
+    } = filtering("counted").await.unwrap();
     let subscriber = Subscriber::start(&broker, &output).await;
     let payloads = [
         r#"{"user_id": 1, "score": 1}"#,
@@ -537,11 +569,13 @@ fn read_ipc(bytes: &[u8]) -> Result<IpcContents, arrow::error::ArrowError> {
 
 #[tokio::test]
 async fn debug_taps_show_the_batches_at_each_point_as_arrow_and_json() {
-    let broker = broker_url();
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]).await;
-    let (input, output) = (unique_topic("debug-in"), unique_topic("debug-out"));
-    filtering_pipeline(&server, "inspected", &broker, &input, &output).await;
+    let Filtering {
+        broker,
+        input,
+        output,
+        server,
+        _data,
+    } = filtering("inspected").await.unwrap();
     let request = json!({"enabled": true, "max_batches": 16, "ttl_secs": 60});
     let (status, state) = server
         .post("/pipelines/inspected/debug", Some(&request))
@@ -614,11 +648,13 @@ async fn debug_taps_show_the_batches_at_each_point_as_arrow_and_json() {
 
 #[tokio::test]
 async fn a_tail_streams_batches_as_they_pass_until_its_time_is_up() {
-    let broker = broker_url();
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]).await;
-    let (input, output) = (unique_topic("tail-in"), unique_topic("tail-out"));
-    filtering_pipeline(&server, "tailed", &broker, &input, &output).await;
+    let Filtering {
+        broker,
+        input,
+        server,
+        _data,
+        ..
+    } = filtering("tailed").await.unwrap();
     let url = format!(
         "http://{}/pipelines/tailed/debug/tail?point=sink&seconds=2",
         server.addr
@@ -686,11 +722,13 @@ async fn pyarrow_reads_the_debug_taps() {
             return;
         }
     };
-    let broker = broker_url();
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]).await;
-    let (input, output) = (unique_topic("py-in"), unique_topic("py-out"));
-    filtering_pipeline(&server, "from_python", &broker, &input, &output).await;
+    let Filtering {
+        broker,
+        input,
+        output,
+        server,
+        _data,
+    } = filtering("from_python").await.unwrap();
     server
         .post(
             "/pipelines/from_python/debug",
