@@ -20,6 +20,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// CPU profiling.
     pub profiling: ProfilingConfig,
+    /// Batch inspection.
+    pub debug: DebugConfig,
     /// Pipeline execution defaults.
     pub runtime: RuntimeConfig,
     /// Log output.
@@ -54,13 +56,14 @@ pub struct MetricsConfig {
     pub poll_interval_secs: Option<u64>,
 }
 
-/// `profiling:`, accepted for compatibility with existing configuration files.
+/// `profiling:`, accepted for compatibility with existing configuration files: profiles are
+/// served on the manager port at `/debug/pprof/profile`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfilingConfig {
-    /// Accepted; this build has no profiling endpoint.
+    /// Accepted; does nothing.
     pub enabled: bool,
-    /// Accepted; this build has no profiling endpoint.
+    /// Accepted; does nothing.
     pub addr: Option<SocketAddr>,
 }
 
@@ -71,6 +74,15 @@ impl Default for ProfilingConfig {
             addr: None,
         }
     }
+}
+
+/// `debug:`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DebugConfig {
+    /// Where the Arrow Flight endpoint listens (builds with the `flight` feature); unset, it
+    /// does not start.
+    pub flight_addr: Option<SocketAddr>,
 }
 
 /// `runtime:`

@@ -9,6 +9,8 @@ pub mod broker;
 pub mod config;
 pub mod control;
 pub mod error;
+#[cfg(feature = "flight")]
+pub mod flight;
 pub mod manager;
 pub mod runtime;
 pub mod spec;

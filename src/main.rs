@@ -32,6 +32,9 @@ struct Args {
     /// Start an MQTT broker inside the server at this address (embedded_broker.addr).
     #[arg(long)]
     embedded_broker: Option<String>,
+    /// Serve the Arrow Flight endpoint at this address (debug.flight_addr).
+    #[arg(long)]
+    flight_addr: Option<String>,
 }
 
 impl Args {
@@ -40,6 +43,7 @@ impl Args {
             ("server.manager_addr", &self.manager_addr),
             ("logging.level", &self.log_level),
             ("embedded_broker.addr", &self.embedded_broker),
+            ("debug.flight_addr", &self.flight_addr),
         ];
         flags
             .into_iter()
@@ -82,6 +86,9 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
         let app = veloflux::manager::metrics_app(control.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
+    if let Some(addr) = config.debug.flight_addr {
+        serve_flight(addr, control.clone()).await?;
+    }
     let addr = config.server.manager_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -93,6 +100,28 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
         .context("serving the REST API")?;
     tracing::info!("stopping pipelines");
     control.shutdown().await;
+    Ok(())
+}
+
+/// Starts the Arrow Flight endpoint, or says why this build has none.
+async fn serve_flight(addr: std::net::SocketAddr, control: Arc<Control>) -> anyhow::Result<()> {
+    #[cfg(feature = "flight")]
+    {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr} (debug.flight_addr)"))?;
+        tracing::info!(%addr, "Arrow Flight endpoint is serving");
+        tokio::spawn(async move {
+            if let Err(error) = veloflux::flight::serve(listener, control).await {
+                tracing::error!(%error, "the Arrow Flight endpoint stopped");
+            }
+        });
+    }
+    #[cfg(not(feature = "flight"))]
+    {
+        let _ = control;
+        tracing::warn!(%addr, "debug.flight_addr is set but this build has no Flight endpoint (feature `flight`)");
+    }
     Ok(())
 }
 

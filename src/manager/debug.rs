@@ -13,13 +13,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::RecvError;
 use veloflux_connectors::codec::json::{JsonEncoder, JsonFormat};
 
 use super::ApiError;
 use super::json::Body as JsonBody;
 use crate::control::Control;
-use crate::runtime::{MAX_RETAINED_BATCHES, Retention, TapPoint, Taps};
+use crate::runtime::{MAX_RETAINED_BATCHES, Retention, Tail, TapPoint, Taps, UnknownTap};
 
 /// The media type of an Arrow IPC stream.
 const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
@@ -97,11 +96,8 @@ pub(super) struct TapQuery {
 impl TapQuery {
     fn point(&self) -> Result<TapPoint, ApiError> {
         let text = self.point.as_deref().unwrap_or("sink");
-        serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
-            ApiError::BadRequest(format!(
-                "point must be source, filter, project or sink, not '{text}'"
-            ))
-        })
+        text.parse()
+            .map_err(|error: UnknownTap| ApiError::BadRequest(format!("point: {error}")))
     }
 }
 
@@ -180,13 +176,7 @@ pub(super) async fn tail(
     let point = query.point()?;
     let taps = control.taps(&id).await?;
     let seconds = Duration::from_secs(query.seconds.unwrap_or(10)).min(MAX_TAIL);
-    let (schema, receiver) = taps.tail(point);
-    let tail = Tail {
-        taps,
-        point,
-        receiver,
-        deadline: tokio::time::Instant::now() + seconds,
-    };
+    let (schema, tail) = taps.tail(point);
     let Some(schema) = schema else {
         return Err(ApiError::Conflict(format!(
             "pipeline '{id}' has not run since the server started: start it to tail its batches"
@@ -194,7 +184,8 @@ pub(super) async fn tail(
     };
     let writer = StreamWriter::try_new(Vec::new(), &schema)
         .map_err(|error| ApiError::Internal(error.to_string()))?;
-    let stream = futures_util::stream::unfold(Some((tail, writer)), next_chunk);
+    let deadline = tokio::time::Instant::now() + seconds;
+    let stream = futures_util::stream::unfold(Some((tail, deadline, writer)), next_chunk);
     Ok((
         [(header::CONTENT_TYPE, ARROW_STREAM)],
         Body::from_stream(stream),
@@ -202,45 +193,30 @@ pub(super) async fn tail(
         .into_response())
 }
 
-/// A running tail; dropping it (the client left, or time is up) stops the tap looking.
-struct Tail {
-    taps: Arc<Taps>,
-    point: TapPoint,
-    receiver: tokio::sync::broadcast::Receiver<(TapPoint, RecordBatch)>,
-    deadline: tokio::time::Instant,
-}
-
-impl Drop for Tail {
-    fn drop(&mut self) {
-        self.taps.untail();
-    }
-}
-
-type TailState = Option<(Tail, StreamWriter<Vec<u8>>)>;
+/// A running tail, its deadline and the IPC writer; dropping the tail (the client left, or
+/// time is up) stops the tap looking.
+type TailState = Option<(Tail, tokio::time::Instant, StreamWriter<Vec<u8>>)>;
 
 /// The bytes written so far (the schema first), then one chunk per batch, then the end of
 /// the stream when time is up.
 async fn next_chunk(state: TailState) -> Option<(Result<Bytes, std::io::Error>, TailState)> {
-    let (mut tail, mut writer) = state?;
+    let (mut tail, deadline, mut writer) = state?;
     let pending = std::mem::take(writer.get_mut());
     if !pending.is_empty() {
-        return Some((Ok(Bytes::from(pending)), Some((tail, writer))));
+        return Some((Ok(Bytes::from(pending)), Some((tail, deadline, writer))));
     }
     loop {
-        let received = tokio::time::timeout_at(tail.deadline, tail.receiver.recv()).await;
-        match received {
-            Ok(Ok((point, batch))) if point == tail.point => {
+        match tokio::time::timeout_at(deadline, tail.next()).await {
+            Ok(Some(batch)) => {
                 if writer.write(&batch).is_err() {
                     continue;
                 }
                 let chunk = std::mem::take(writer.get_mut());
-                return Some((Ok(Bytes::from(chunk)), Some((tail, writer))));
+                return Some((Ok(Bytes::from(chunk)), Some((tail, deadline, writer))));
             }
-            Ok(Ok(_) | Err(RecvError::Lagged(_))) => {}
-            Ok(Err(RecvError::Closed)) | Err(_) => {
+            Ok(None) | Err(_) => {
                 let _ = writer.finish();
                 let end = std::mem::take(writer.get_mut());
-                drop(tail);
                 return Some((Ok(Bytes::from(end)), None));
             }
         }

@@ -32,7 +32,7 @@ pub use executor::{Executed, PlanExecutor, RowError};
 pub use histogram::HistogramSnapshot;
 pub use stats::StageSnapshot;
 pub use status::{ConnectorState, PipelineState, PipelineStatus, StageStatus};
-pub use tap::{MAX_RETAINED_BATCHES, Retention, TapPoint, Taps};
+pub use tap::{MAX_RETAINED_BATCHES, Retention, Tail, TapPoint, Taps, UnknownTap};
 
 use crate::config::RuntimeConfig;
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};

@@ -4,12 +4,12 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::broadcast;
 
 /// The most batches retained per point, whatever is asked.
@@ -22,8 +22,7 @@ const MAX_TTL: Duration = Duration::from_secs(3600);
 const TAIL_CAPACITY: usize = 64;
 
 /// Where in a pipeline a tap sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TapPoint {
     /// After decoding.
     Source,
@@ -36,8 +35,37 @@ pub enum TapPoint {
 }
 
 impl TapPoint {
+    /// Every point, in the order batches pass them.
+    pub const ALL: [Self; 4] = [Self::Source, Self::Filter, Self::Project, Self::Sink];
+
+    /// How the API names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Source => "source",
+            Self::Filter => "filter",
+            Self::Project => "project",
+            Self::Sink => "sink",
+        }
+    }
+
     fn index(self) -> usize {
         self as usize
+    }
+}
+
+/// A tap name that is none of [`TapPoint::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("the tap must be source, filter, project or sink, not '{0}'")]
+pub struct UnknownTap(String);
+
+impl std::str::FromStr for TapPoint {
+    type Err = UnknownTap;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|point| point.name() == text)
+            .ok_or_else(|| UnknownTap(text.to_owned()))
     }
 }
 
@@ -159,25 +187,19 @@ impl Taps {
         )
     }
 
-    /// Starts a tail: the schema at `point` and every batch passing any point from now on.
-    /// It counts as looking until [`Self::untail`].
-    pub fn tail(
-        &self,
-        point: TapPoint,
-    ) -> (
-        Option<SchemaRef>,
-        broadcast::Receiver<(TapPoint, RecordBatch)>,
-    ) {
+    /// Starts a tail: the schema at `point` and the batches passing it from now on. The tap
+    /// counts as looked at until the tail is dropped.
+    pub fn tail(self: &Arc<Self>, point: TapPoint) -> (Option<SchemaRef>, Tail) {
         let receiver = self.tail.subscribe();
         self.tails.fetch_add(1, Ordering::Relaxed);
         self.refresh_active();
-        (self.lock().schemas[point.index()].clone(), receiver)
-    }
-
-    /// Ends a tail started with [`Self::tail`].
-    pub fn untail(&self) {
-        self.tails.fetch_sub(1, Ordering::Relaxed);
-        self.refresh_active();
+        let schema = self.lock().schemas[point.index()].clone();
+        let tail = Tail {
+            taps: self.clone(),
+            point,
+            receiver,
+        };
+        (schema, tail)
     }
 
     fn refresh_active(&self) {
@@ -191,10 +213,37 @@ impl Taps {
     }
 }
 
+/// The batches passing one tap, as they pass; dropping it stops the tap looking.
+#[derive(Debug)]
+pub struct Tail {
+    taps: Arc<Taps>,
+    point: TapPoint,
+    receiver: broadcast::Receiver<(TapPoint, RecordBatch)>,
+}
+
+impl Tail {
+    /// The next batch passing the tap; `None` once the pipeline's taps are gone. A tail that
+    /// falls more than a few dozen batches behind misses the oldest.
+    pub async fn next(&mut self) -> Option<RecordBatch> {
+        loop {
+            match self.receiver.recv().await {
+                Ok((point, batch)) if point == self.point => return Some(batch),
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+impl Drop for Tail {
+    fn drop(&mut self) {
+        self.taps.tails.fetch_sub(1, Ordering::Relaxed);
+        self.taps.refresh_active();
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use arrow::array::Int64Array;
     use arrow::datatypes::{DataType, Field, Schema};
 
@@ -256,13 +305,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_tail_sees_batches_only_while_it_lasts() {
-        let taps = Taps::default();
-        let (_, mut receiver) = taps.tail(TapPoint::Project);
+    async fn a_tail_sees_batches_at_its_point_only_while_it_lasts() {
+        let taps = Arc::new(Taps::default());
+        let (_, mut tail) = taps.tail(TapPoint::Project);
+        taps.observe(TapPoint::Filter, &batch(4));
         taps.observe(TapPoint::Project, &batch(5));
-        let (point, seen) = receiver.recv().await.unwrap();
-        assert_eq!((point, values(&[seen])), (TapPoint::Project, vec![5]));
-        taps.untail();
+        assert_eq!(values(&[tail.next().await.unwrap()]), [5]);
+        drop(tail);
         assert!(!taps.active.load(Ordering::Relaxed));
     }
 }

@@ -1,9 +1,10 @@
 """Reads a running pipeline's debug taps with pyarrow, as users would.
 
-Usage: read_debug_batches.py <base url> <pipeline id>
+Usage: read_debug_batches.py <base url> <pipeline id> [<flight host:port>]
 
 Prints one JSON object: the columns and row count of the retained batches after the filter
-(an Arrow IPC stream from /debug/batches), and of a two-second tail of the sink tap.
+(an Arrow IPC stream from /debug/batches), of a two-second tail of the sink tap, and, given
+the Flight endpoint's address, of the first batch that do_get streams from the filter tap.
 """
 
 import json
@@ -19,7 +20,18 @@ def summary(table):
     return {"columns": table.column_names, "rows": table.num_rows}
 
 
-def main(base, pipeline):
+def first_flight_batch(address, pipeline):
+    import pyarrow.flight as flight
+
+    client = flight.connect(f"grpc://{address}")
+    reader = client.do_get(flight.Ticket(f"{pipeline}/filter".encode()))
+    chunk = reader.read_chunk()
+    reader.cancel()
+    client.close()
+    return pa.Table.from_batches([chunk.data])
+
+
+def main(base, pipeline, flight_address=None):
     request = urllib.request.Request(
         f"{base}/pipelines/{pipeline}/debug/batches?point=filter",
         headers={"Accept": ARROW_STREAM},
@@ -29,8 +41,11 @@ def main(base, pipeline):
     tail_url = f"{base}/pipelines/{pipeline}/debug/tail?point=sink&seconds=2"
     with urllib.request.urlopen(tail_url) as response:
         tailed = pa.ipc.open_stream(response).read_all()
-    print(json.dumps({"retained": summary(retained), "tail": summary(tailed)}))
+    result = {"retained": summary(retained), "tail": summary(tailed)}
+    if flight_address:
+        result["flight"] = summary(first_flight_batch(flight_address, pipeline))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])

@@ -2,6 +2,8 @@
 //! (in-process by default, the one `VELOFLUX_TEST_MQTT` names otherwise, or a separate
 //! broker process that a test may kill), an HTTP client and an MQTT subscriber.
 
+mod fixture;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -11,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
+
+pub(crate) use fixture::{Filtering, filtering, filtering_pipeline};
 
 /// How long a test waits for something that should happen.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
