@@ -95,6 +95,9 @@ pub struct RuntimeConfig {
     pub linger_ms: u64,
     /// Messages buffered between a source and its pipeline; a full buffer slows the source.
     pub channel_capacity: usize,
+    /// The most bytes the open windows of one pipeline may hold; a pipeline going over it is
+    /// stopped with an error saying so.
+    pub max_window_state_bytes: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -103,6 +106,7 @@ impl Default for RuntimeConfig {
             batch_size: 1024,
             linger_ms: 0,
             channel_capacity: 8192,
+            max_window_state_bytes: 64 << 20,
         }
     }
 }

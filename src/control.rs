@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use arrow::datatypes::SchemaRef;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
-use veloflux_planner::{Catalog, PipelinePlan};
+use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 
 use crate::runtime::{Launch, PipelineState, PipelineStatus, Runtime, Taps};
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
@@ -504,12 +504,31 @@ impl State {
         let mut catalog = Catalog::new();
         for (name, entry) in &self.streams {
             catalog.insert(name.clone(), entry.schema.clone());
+            if let Some(eventtime) = &entry.spec.eventtime {
+                let unit_ms = if eventtime.kind == "unixtimestamp_s" {
+                    1000
+                } else {
+                    1
+                };
+                let column = EventTimeColumn {
+                    column: eventtime.column.clone(),
+                    unit_ms,
+                };
+                catalog.set_event_time(name.clone(), column);
+            }
         }
         catalog
     }
 
     fn plan(&self, spec: &PipelineSpec) -> Result<PipelinePlan, ControlError> {
-        veloflux_planner::plan(&spec.sql, &self.catalog())
+        let eventtime = spec.options.eventtime.as_ref();
+        let options = PlanOptions {
+            event_time: eventtime.is_some_and(|eventtime| eventtime.enabled),
+            late_tolerance_ms: eventtime.map_or(0, |eventtime| {
+                i64::try_from(eventtime.late_tolerance_ms).unwrap_or(i64::MAX)
+            }),
+        };
+        veloflux_planner::plan_with(&spec.sql, &self.catalog(), &options)
             .map_err(|error| ControlError::Invalid(format!("sql: {error}")))
     }
 

@@ -3,13 +3,17 @@
 //!
 //! Besides SQL queries, the files use three statements of their own:
 //! - `CREATE STREAM s (a int64, meta struct<site string>, tags list<float64>)` declares a
-//!   stream with the column types of stream schemas;
-//! - `INSERT INTO s` followed by one JSON payload per line queues one micro-batch;
+//!   stream with the column types of stream schemas; `... EVENTTIME ts [LATE <ms>]` after the
+//!   columns makes windows follow the event-time column `ts` (epoch milliseconds), with that
+//!   late tolerance;
+//! - `INSERT INTO s [AT <ms>]` followed by one JSON payload per line queues one micro-batch,
+//!   processed when the clock reads `<ms>` (0 by default): the processing time of windows;
 //! - `EXPLAIN SELECT ...` returns the plan's text, one row per line.
 //!
-//! A query runs over every micro-batch queued for its stream, in order, and returns one row
-//! per output message, followed by a `!`-row for each payload or row that was skipped (with
-//! the number of its micro-batch, from 0, and its place in it).
+//! A query runs over every micro-batch queued for its stream, in order, then ends the stream
+//! (closing the windows time would close), and returns one row per output message, followed
+//! by a `!`-row for each payload or row that was skipped (with the number of its micro-batch,
+//! from 0, and its place in it) and for late rows.
 //!
 //! Run one file with `cargo test --test sqllogictests -- <part of its name>`; add `--complete`
 //! to rewrite the expected results of the files run with what the engine returns now (then
@@ -22,7 +26,7 @@ use sqllogictest::{DBOutput, DefaultColumnType};
 use veloflux::runtime::JsonChain;
 use veloflux_connectors::codec::json::JsonFormat;
 use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType, arrow_schema};
-use veloflux_planner::Catalog;
+use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -32,10 +36,15 @@ fn fail<T>(message: impl std::fmt::Display) -> Result<T, SltError> {
     Err(SltError(message.to_string()))
 }
 
+/// One queued micro-batch: its processing time and payloads.
+type Batch = (i64, Vec<String>);
+
 #[derive(Default)]
 struct Engine {
     catalog: Catalog,
-    batches: HashMap<String, Vec<Vec<String>>>,
+    batches: HashMap<String, Vec<Batch>>,
+    /// Streams in event time, with their late tolerance.
+    event_time: HashMap<String, i64>,
 }
 
 impl sqllogictest::DB for Engine {
@@ -53,8 +62,7 @@ impl sqllogictest::DB for Engine {
         } else if keyword("INSERT INTO") {
             self.insert(&sql["INSERT INTO".len()..])
         } else if keyword("EXPLAIN ") {
-            let plan =
-                veloflux_planner::plan(&sql["EXPLAIN ".len()..], &self.catalog).or_else(fail)?;
+            let plan = self.plan(&sql["EXPLAIN ".len()..])?;
             Ok(rows(plan.explain().lines().map(str::to_owned).collect()))
         } else {
             self.query(sql)
@@ -68,12 +76,11 @@ impl sqllogictest::DB for Engine {
 
 impl Engine {
     fn create_stream(&mut self, definition: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
-        let (name, columns) = definition
+        let (name, rest) = definition
             .split_once('(')
             .ok_or(SltError("expected '('".into()))?;
-        let columns = columns
-            .trim()
-            .strip_suffix(')')
+        let (columns, event_time) = rest
+            .rsplit_once(')')
             .ok_or(SltError("expected ')'".into()))?;
         let columns = split_top_level(columns)
             .into_iter()
@@ -82,23 +89,58 @@ impl Engine {
         let schema = arrow_schema(&columns).or_else(fail)?;
         let name = name.trim().to_owned();
         self.batches.insert(name.clone(), Vec::new());
-        self.catalog.insert(name, schema);
+        self.catalog.insert(name.clone(), schema);
+        let words: Vec<&str> = event_time.split_whitespace().collect();
+        match words.as_slice() {
+            [] => {}
+            ["EVENTTIME", column, rest @ ..] => {
+                let late = match rest {
+                    [] => 0,
+                    ["LATE", ms] => ms.parse().or_else(fail)?,
+                    _ => return fail("expected EVENTTIME <column> [LATE <ms>]"),
+                };
+                let column = EventTimeColumn {
+                    column: (*column).to_owned(),
+                    unit_ms: 1,
+                };
+                self.catalog.set_event_time(name.clone(), column);
+                self.event_time.insert(name, late);
+            }
+            _ => return fail("expected EVENTTIME <column> [LATE <ms>] after the columns"),
+        }
         Ok(DBOutput::StatementComplete(0))
     }
 
     fn insert(&mut self, text: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
-        let (name, payloads) = text.split_once('\n').unwrap_or((text, ""));
+        let (head, payloads) = text.split_once('\n').unwrap_or((text, ""));
+        let (name, now_ms) = match head.split_once(" AT ") {
+            Some((name, now_ms)) => (name, now_ms.trim().parse().or_else(fail)?),
+            None => (head, 0),
+        };
         let Some(batches) = self.batches.get_mut(name.trim()) else {
             return fail(format!("no stream '{}'", name.trim()));
         };
         let payloads: Vec<String> = payloads.lines().map(str::to_owned).collect();
         let count = payloads.len() as u64;
-        batches.push(payloads);
+        batches.push((now_ms, payloads));
         Ok(DBOutput::StatementComplete(count))
     }
 
-    fn query(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+    /// Plans `sql`, in event time when its stream declares it.
+    fn plan(&self, sql: &str) -> Result<PipelinePlan, SltError> {
         let plan = veloflux_planner::plan(sql, &self.catalog).or_else(fail)?;
+        let Some(late) = self.event_time.get(&plan.source.stream) else {
+            return Ok(plan);
+        };
+        let options = PlanOptions {
+            event_time: true,
+            late_tolerance_ms: *late,
+        };
+        veloflux_planner::plan_with(sql, &self.catalog, &options).or_else(fail)
+    }
+
+    fn query(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let plan = self.plan(sql)?;
         let batches = self
             .batches
             .get(&plan.source.stream)
@@ -107,12 +149,14 @@ impl Engine {
         let mut chain = JsonChain::try_new(plan, JsonFormat::MessagePerRow).or_else(fail)?;
         let mut lines = Vec::new();
         let mut skipped = Vec::new();
-        for (batch, payloads) in batches.iter().enumerate() {
+        let mut late_rows = 0;
+        for (batch, (now_ms, payloads)) in batches.iter().enumerate() {
             let output = chain
-                .process(payloads, |message| {
+                .process_at(payloads, *now_ms, |message| {
                     lines.push(String::from_utf8_lossy(message).into_owned())
                 })
                 .or_else(fail)?;
+            late_rows += output.late_rows;
             for error in output.decode_errors {
                 skipped.push(format!(
                     "!batch {batch} payload {}: {}",
@@ -125,6 +169,12 @@ impl Engine {
                     error.row, error.message
                 ));
             }
+        }
+        chain
+            .finish(|message| lines.push(String::from_utf8_lossy(message).into_owned()))
+            .or_else(fail)?;
+        if late_rows > 0 {
+            skipped.push(format!("!{late_rows} late rows dropped"));
         }
         lines.extend(skipped);
         Ok(rows(lines))

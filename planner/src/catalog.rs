@@ -6,10 +6,20 @@ use arrow::datatypes::SchemaRef;
 
 use crate::{Error, Result};
 
-/// Stream names and their schemas.
+/// Stream names, their schemas and event-time columns.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     streams: BTreeMap<String, SchemaRef>,
+    event_times: BTreeMap<String, EventTimeColumn>,
+}
+
+/// The column of a stream holding each row's event time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTimeColumn {
+    /// The column: an integer in `unit_ms` or a timestamp.
+    pub column: String,
+    /// Milliseconds per unit: 1 for `unixtimestamp_ms`, 1000 for `unixtimestamp_s`.
+    pub unit_ms: i64,
 }
 
 impl Catalog {
@@ -27,6 +37,16 @@ impl Catalog {
     pub fn with_stream(mut self, name: impl Into<String>, schema: SchemaRef) -> Self {
         self.insert(name, schema);
         self
+    }
+
+    /// Declares the event-time column of stream `name`.
+    pub fn set_event_time(&mut self, name: impl Into<String>, column: EventTimeColumn) {
+        self.event_times.insert(name.into(), column);
+    }
+
+    /// The event-time column stream `name` declares.
+    pub fn event_time(&self, name: &str) -> Option<&EventTimeColumn> {
+        self.event_times.get(name)
     }
 
     /// The schema of stream `name`.

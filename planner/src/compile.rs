@@ -17,42 +17,78 @@ use datafusion_physical_expr::{PhysicalExpr, create_physical_expr};
 use datafusion_sql::planner::{ParserOptions, SqlToRel};
 
 use crate::context::StreamContext;
-use crate::plan::{FilterStep, PipelinePlan, PlanStep, ProjectStep, SourceScan};
-use crate::statement;
+use crate::plan::{FilterStep, PipelinePlan, PlanOptions, PlanStep, ProjectStep, SourceScan};
 use crate::{Catalog, Error, Result, integer_arithmetic, rewrite, typecheck};
+use crate::{compile_window, statement, window_clause};
 
 /// Plans `sql` against `catalog`.
-pub(crate) fn plan(sql: &str, catalog: &Catalog) -> Result<PipelinePlan> {
+pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Result<PipelinePlan> {
     let mut query = statement::parse(sql)?;
     let schema = catalog.schema(&query.stream)?.clone();
     rewrite::rewrite(&mut query.statement);
+    let window = match query.select_mut() {
+        Some(select) => window_clause::extract(select)?,
+        None => None,
+    };
+    if window.is_none() {
+        statement::check_no_window_bounds(&query.statement)?;
+    }
     let compiler = Compiler::try_new(&query.stream, schema.clone())?;
     let context = StreamContext::new(&query.stream, schema.clone());
-    let options = ParserOptions::new()
+    let parser_options = ParserOptions::new()
         .with_enable_ident_normalization(false)
         .with_map_string_types_to_utf8view(false);
-    let planner = SqlToRel::new_with_options(&context, options);
+    let planner = SqlToRel::new_with_options(&context, parser_options);
+    let qualified = DFSchema::try_from_qualified_schema(query.qualifier.as_str(), &schema)
+        .map_err(|error| compiler.error(error))?;
     if let Some(select) = query.select() {
-        let qualified = DFSchema::try_from_qualified_schema(query.qualifier.as_str(), &schema)
-            .map_err(|error| compiler.error(error))?;
         typecheck::check_select(&planner, select, &qualified)?;
     }
+    let window = match window {
+        Some(clause) => Some(compile_window::plan_window(
+            clause, &planner, &qualified, &compiler,
+        )?),
+        None => None,
+    };
     let logical = planner
         .sql_statement_to_plan(query.statement)
         .map_err(|error| compiler.error(error))?;
-    compiler.compile(QueryParts::try_from_plan(&logical)?)
+    let mut parts = QueryParts::try_from_plan(&logical)?;
+    match (window, parts.aggregate.take()) {
+        (Some(window), Some(aggregate)) => {
+            compile_window::compile(&compiler, parts, aggregate, window, (options, catalog))
+        }
+        (None, Some(_)) => Err(Error::Unsupported(
+            "an aggregate function without GROUP BY <window>".into(),
+        )),
+        (_, None) => compiler.compile(parts),
+    }
 }
 
 /// The expressions of a planned `SELECT`, before coercion.
-struct QueryParts {
-    predicate: Option<Expr>,
-    outputs: Vec<(String, Expr)>,
+pub(crate) struct QueryParts {
+    /// `WHERE`.
+    pub(crate) predicate: Option<Expr>,
+    /// `GROUP BY` with its aggregates and `HAVING`.
+    pub(crate) aggregate: Option<AggregateParts>,
+    /// The SELECT list, named.
+    pub(crate) outputs: Vec<(String, Expr)>,
+}
+
+/// A planned aggregate: group keys (the window's bounds last), aggregate calls, their output
+/// schema, and the `HAVING` predicate over it.
+pub(crate) struct AggregateParts {
+    pub(crate) group_expr: Vec<Expr>,
+    pub(crate) aggr_expr: Vec<Expr>,
+    pub(crate) schema: datafusion_common::DFSchemaRef,
+    pub(crate) having: Option<Expr>,
 }
 
 impl QueryParts {
     fn try_from_plan(plan: &LogicalPlan) -> Result<Self> {
         let mut parts = Self {
             predicate: None,
+            aggregate: None,
             outputs: Vec::new(),
         };
         let mut node = plan;
@@ -68,15 +104,20 @@ impl QueryParts {
                     &projection.input
                 }
                 LogicalPlan::Filter(filter) => {
+                    // Above the aggregate it is HAVING, which the aggregate takes below.
                     parts.predicate = Some(filter.predicate.clone());
                     &filter.input
                 }
                 LogicalPlan::SubqueryAlias(alias) => &alias.input,
                 LogicalPlan::TableScan(_) => return Ok(parts),
-                LogicalPlan::Aggregate(_) => {
-                    return Err(Error::Unsupported(
-                        "an aggregate function without GROUP BY <window>".into(),
-                    ));
+                LogicalPlan::Aggregate(aggregate) => {
+                    parts.aggregate = Some(AggregateParts {
+                        group_expr: aggregate.group_expr.clone(),
+                        aggr_expr: aggregate.aggr_expr.clone(),
+                        schema: aggregate.schema.clone(),
+                        having: parts.predicate.take(),
+                    });
+                    &aggregate.input
                 }
                 other => {
                     return Err(Error::Unsupported(format!(
@@ -89,14 +130,15 @@ impl QueryParts {
     }
 }
 
-struct Compiler {
+/// Turns logical expressions over one schema into physical ones.
+pub(crate) struct Compiler {
     stream: String,
     stream_schema: Arc<DFSchema>,
     props: ExecutionProps,
 }
 
 impl Compiler {
-    fn try_new(stream: &str, schema: SchemaRef) -> Result<Self> {
+    pub(crate) fn try_new(stream: &str, schema: SchemaRef) -> Result<Self> {
         let stream_schema = DFSchema::try_from(schema.as_ref().clone())
             .map_err(|error| Error::Internal(error.to_string()))?;
         Ok(Self {
@@ -106,7 +148,7 @@ impl Compiler {
         })
     }
 
-    fn error(&self, error: DataFusionError) -> Error {
+    pub(crate) fn error(&self, error: DataFusionError) -> Error {
         let fields = self.stream_schema.fields().iter();
         let columns = fields
             .map(|field| field.name().as_str())
@@ -115,29 +157,14 @@ impl Compiler {
         Error::from_datafusion(error, &self.stream, &columns)
     }
 
-    fn compile(&self, parts: QueryParts) -> Result<PipelinePlan> {
-        let predicate = match parts.predicate {
-            Some(predicate) => {
-                let predicate = unqualify(predicate);
-                Some(self.prepare(predicate)?).filter(|expr| !is_true(expr))
-            }
-            None => None,
-        };
-        let outputs = parts
-            .outputs
-            .into_iter()
-            .map(|(name, expr)| Ok((name, self.prepare(unalias(unqualify(expr)))?)))
-            .collect::<Result<Vec<_>>>()?;
+    pub(crate) fn compile(&self, parts: QueryParts) -> Result<PipelinePlan> {
+        let predicate = self.where_clause(parts.predicate)?;
+        let outputs = self.outputs(parts.outputs)?;
         let scan = self.scan(predicate.iter().chain(outputs.iter().map(|(_, expr)| expr)));
-        let input = DFSchema::try_from(scan.schema.as_ref().clone()).map_err(|e| self.error(e))?;
+        let input = self.input_schema(&scan.schema)?;
         let mut steps = Vec::new();
         if let Some(predicate) = predicate {
-            let description = predicate.human_display().to_string();
-            let predicate = self.physical(&predicate, &input)?;
-            steps.push(PlanStep::Filter(FilterStep {
-                predicate,
-                description,
-            }));
+            steps.push(PlanStep::Filter(self.filter(&predicate, &input)?));
         }
         let project = self.project(&outputs, &input)?;
         let output_schema = project.schema.clone();
@@ -149,8 +176,43 @@ impl Compiler {
         })
     }
 
+    /// A predicate, prepared; `None` when it always holds.
+    pub(crate) fn where_clause(&self, predicate: Option<Expr>) -> Result<Option<Expr>> {
+        let Some(predicate) = predicate else {
+            return Ok(None);
+        };
+        Ok(Some(self.prepare(unqualify(predicate))?).filter(|expr| !is_true(expr)))
+    }
+
+    /// The SELECT list, prepared.
+    pub(crate) fn outputs(&self, outputs: Vec<(String, Expr)>) -> Result<Vec<(String, Expr)>> {
+        outputs
+            .into_iter()
+            .map(|(name, expr)| Ok((name, self.prepare(unalias(unqualify(expr)))?)))
+            .collect()
+    }
+
+    pub(crate) fn input_schema(&self, schema: &SchemaRef) -> Result<DFSchema> {
+        DFSchema::try_from(schema.as_ref().clone()).map_err(|error| self.error(error))
+    }
+
+    pub(crate) fn filter(&self, predicate: &Expr, input: &DFSchema) -> Result<FilterStep> {
+        Ok(FilterStep {
+            predicate: self.physical(predicate, input)?,
+            description: predicate.human_display().to_string(),
+        })
+    }
+
+    pub(crate) fn props(&self) -> &ExecutionProps {
+        &self.props
+    }
+
+    pub(crate) fn stream(&self) -> &str {
+        &self.stream
+    }
+
     /// Type-checks, coerces and simplifies one expression over the stream's columns.
-    fn prepare(&self, expr: Expr) -> Result<Expr> {
+    pub(crate) fn prepare(&self, expr: Expr) -> Result<Expr> {
         let widened = integer_arithmetic::widen_integer_arithmetic(expr, &self.stream_schema)
             .map_err(|error| self.error(error))?;
         let coerced = widened
@@ -166,7 +228,7 @@ impl Compiler {
     }
 
     /// The stream columns `exprs` read, in stream order.
-    fn scan<'a>(&self, exprs: impl Iterator<Item = &'a Expr>) -> SourceScan {
+    pub(crate) fn scan<'a>(&self, exprs: impl Iterator<Item = &'a Expr>) -> SourceScan {
         let mut used = HashSet::new();
         for expr in exprs {
             used.extend(
@@ -187,7 +249,11 @@ impl Compiler {
         }
     }
 
-    fn project(&self, outputs: &[(String, Expr)], input: &DFSchema) -> Result<ProjectStep> {
+    pub(crate) fn project(
+        &self,
+        outputs: &[(String, Expr)],
+        input: &DFSchema,
+    ) -> Result<ProjectStep> {
         let mut exprs = Vec::with_capacity(outputs.len());
         let mut fields = Vec::with_capacity(outputs.len());
         let mut descriptions = Vec::with_capacity(outputs.len());
@@ -211,7 +277,7 @@ impl Compiler {
         })
     }
 
-    fn physical(&self, expr: &Expr, input: &DFSchema) -> Result<Arc<dyn PhysicalExpr>> {
+    pub(crate) fn physical(&self, expr: &Expr, input: &DFSchema) -> Result<Arc<dyn PhysicalExpr>> {
         create_physical_expr(
             expr,
             input,
@@ -241,7 +307,7 @@ pub(crate) fn unqualify(expr: Expr) -> Expr {
     )
 }
 
-fn unalias(expr: Expr) -> Expr {
+pub(crate) fn unalias(expr: Expr) -> Expr {
     match expr {
         Expr::Alias(alias) => *alias.expr,
         other => other,

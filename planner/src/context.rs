@@ -23,7 +23,8 @@ struct Functions {
 static FUNCTIONS: LazyLock<Functions> = LazyLock::new(|| {
     let scalar = datafusion_functions::all_default_functions()
         .into_iter()
-        .chain(datafusion_functions_nested::all_default_nested_functions());
+        .chain(datafusion_functions_nested::all_default_nested_functions())
+        .chain(crate::window_bounds::functions());
     Functions {
         scalar: by_name(scalar, |udf| (udf.name(), udf.aliases())),
         higher_order: by_name(

@@ -4,6 +4,9 @@ use std::fmt::{self, Display, Write};
 
 use arrow::datatypes::Schema;
 
+use datafusion_physical_expr::expressions::Column;
+use veloflux_kernels::window::WindowTime;
+
 use crate::plan::{PipelinePlan, PlanStep};
 
 impl PipelinePlan {
@@ -41,6 +44,39 @@ impl Display for PipelinePlan {
                         }
                     }
                     writeln!(f, "  Project: {items}")?;
+                }
+                PlanStep::Aggregate(aggregate) => {
+                    let time = match &aggregate.time {
+                        WindowTime::Processing => "processing time".to_owned(),
+                        WindowTime::Event {
+                            column,
+                            late_tolerance_ms,
+                            ..
+                        } => {
+                            let column =
+                                (column.as_ref() as &dyn std::any::Any).downcast_ref::<Column>();
+                            let name = column.map_or("?", Column::name);
+                            format!("event time {name}, late tolerance {late_tolerance_ms} ms")
+                        }
+                    };
+                    writeln!(f, "  Window: {} in {time}", aggregate.window_description)?;
+                    let schema = &aggregate.aggregation.schema;
+                    let keys = aggregate.aggregation.keys.len();
+                    let fields = schema.fields().iter();
+                    let outputs = fields
+                        .take(keys)
+                        .chain(schema.fields().iter().skip(keys + 2));
+                    let items: Vec<String> = outputs
+                        .zip(&aggregate.descriptions)
+                        .map(|(field, text)| format!("{text}: {}", field.data_type()))
+                        .collect();
+                    let (groups, accumulators) = items.split_at(keys);
+                    writeln!(
+                        f,
+                        "  Aggregate: group by [{}] accumulators [{}]",
+                        groups.join(", "),
+                        accumulators.join(", ")
+                    )?;
                 }
             }
         }

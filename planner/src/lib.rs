@@ -7,6 +7,7 @@
 
 mod catalog;
 mod compile;
+mod compile_window;
 mod context;
 mod error;
 mod explain;
@@ -15,10 +16,14 @@ mod plan;
 mod rewrite;
 mod statement;
 mod typecheck;
+mod window_bounds;
+mod window_clause;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, EventTimeColumn};
 pub use error::{Error, Result};
-pub use plan::{FilterStep, PipelinePlan, PlanStep, ProjectStep, SourceScan};
+pub use plan::{
+    AggregateStep, FilterStep, PipelinePlan, PlanOptions, PlanStep, ProjectStep, SourceScan,
+};
 
 /// Plans `sql` against the streams of `catalog`.
 ///
@@ -26,5 +31,15 @@ pub use plan::{FilterStep, PipelinePlan, PlanStep, ProjectStep, SourceScan};
 /// A syntax error, an unknown stream or column, a type mismatch, or a clause veloFlux does not
 /// run; each message names the offending part of the statement.
 pub fn plan(sql: &str, catalog: &Catalog) -> Result<PipelinePlan> {
-    compile::plan(sql, catalog)
+    compile::plan(sql, catalog, &PlanOptions::default())
+}
+
+/// Plans `sql` against the streams of `catalog`, with windows in event time when `options`
+/// say so.
+///
+/// # Errors
+/// As [`plan`]; also when event time is asked of a stream that declares no event-time column,
+/// or one that is neither an integer nor a timestamp.
+pub fn plan_with(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Result<PipelinePlan> {
+    compile::plan(sql, catalog, options)
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use datafusion_physical_expr::PhysicalExpr;
+use veloflux_kernels::window::{Aggregation, Window, WindowTime};
 
 /// A statement compiled once, ready to evaluate batch after batch.
 #[derive(Debug, Clone)]
@@ -35,8 +36,34 @@ pub enum PlanStep {
     Filter(FilterStep),
     /// Compute the output columns.
     Project(ProjectStep),
+    /// Group rows into windows and aggregate them; a window emits one row per group when it
+    /// closes. The steps before it see input batches, the steps after it the windows' rows.
+    Aggregate(AggregateStep),
 }
 
+/// The compiled `GROUP BY <window>` with its aggregates.
+#[derive(Debug, Clone)]
+pub struct AggregateStep {
+    /// How rows are assigned to windows.
+    pub window: Window,
+    /// Where the time of a row comes from.
+    pub time: WindowTime,
+    /// The group keys, the aggregates and the output schema.
+    pub aggregation: Arc<Aggregation>,
+    /// The window as SQL-like text, for `EXPLAIN`.
+    pub window_description: String,
+    /// Each group key and aggregate as SQL-like text, for `EXPLAIN`.
+    pub descriptions: Vec<String>,
+}
+
+/// How a pipeline runs its statement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Windows follow the stream's event-time column instead of the clock.
+    pub event_time: bool,
+    /// In event time, how far behind the latest event time a row may come and still count.
+    pub late_tolerance_ms: i64,
+}
 /// The compiled `WHERE` clause.
 #[derive(Debug, Clone)]
 pub struct FilterStep {

@@ -52,6 +52,7 @@ fn name_select_items(statement: &mut Statement) {
 }
 
 /// The name of an unnamed output expression; `None` for a bare column, which keeps its own.
+/// `window_start()` is `window_start`.
 fn output_name(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Identifier(_) => None,
@@ -64,8 +65,15 @@ fn output_name(expr: &Expr) -> Option<String> {
             Expr::Identifier(ident) => Some(ident.value.clone()),
             other => Some(string_literal(other).unwrap_or_else(|| expr.to_string())),
         },
+        Expr::Function(function) if is_window_bound(function) => Some(function.name.to_string()),
         other => Some(other.to_string()),
     }
+}
+
+/// `window_start()` and `window_end()` name their column without the parentheses.
+fn is_window_bound(function: &Function) -> bool {
+    let name = function.name.to_string().to_ascii_lowercase();
+    name == crate::window_clause::WINDOW_START || name == crate::window_clause::WINDOW_END
 }
 
 fn string_literal(expr: &Expr) -> Option<String> {
@@ -233,7 +241,8 @@ fn one_arg(function: &Function) -> Option<Expr> {
     Some(arg)
 }
 
-fn plain_args(function: &Function) -> Option<Vec<Expr>> {
+/// The arguments of a call, when each is a plain expression.
+pub(crate) fn plain_args(function: &Function) -> Option<Vec<Expr>> {
     let FunctionArguments::List(list) = &function.args else {
         return None;
     };

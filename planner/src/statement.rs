@@ -3,12 +3,12 @@
 use std::ops::ControlFlow;
 
 use datafusion_sql::sqlparser::ast::{
-    Expr, GroupByExpr, Query, Select, SetExpr, Statement, TableFactor, TableWithJoins,
-    visit_expressions,
+    Expr, Query, Select, SetExpr, Statement, TableFactor, TableWithJoins, visit_expressions,
 };
 use datafusion_sql::sqlparser::dialect::GenericDialect;
 use datafusion_sql::sqlparser::parser::Parser;
 
+use crate::window_clause::{WINDOW_END, WINDOW_START};
 use crate::{Error, Result};
 
 /// How deeply the parser may recurse into nested expressions; deeper statements get a syntax
@@ -30,6 +30,17 @@ impl StreamQuery {
             return None;
         };
         match query.body.as_ref() {
+            SetExpr::Select(select) => Some(select),
+            _ => None,
+        }
+    }
+
+    /// The statement's `SELECT`, to rewrite.
+    pub(crate) fn select_mut(&mut self) -> Option<&mut Select> {
+        let Statement::Query(query) = &mut self.statement else {
+            return None;
+        };
+        match query.body.as_mut() {
             SetExpr::Select(select) => Some(select),
             _ => None,
         }
@@ -87,12 +98,6 @@ fn check_select(select: &Select) -> Result<()> {
     if select.distinct.is_some() {
         return unsupported("SELECT DISTINCT on a stream");
     }
-    if !matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty()) {
-        return unsupported("GROUP BY");
-    }
-    if select.having.is_some() {
-        return unsupported("HAVING without GROUP BY");
-    }
     if select.into.is_some() {
         return unsupported("SELECT INTO");
     }
@@ -117,6 +122,27 @@ fn check_expressions(query: &Query) -> Result<()> {
     });
     match found {
         ControlFlow::Break(what) => unsupported(what),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// Refuses `window_start()` and `window_end()` in a statement without a window.
+pub(crate) fn check_no_window_bounds(statement: &Statement) -> Result<()> {
+    let found = visit_expressions(statement, |expr| match expr {
+        Expr::Function(function) => {
+            let name = function.name.to_string().to_ascii_lowercase();
+            if name == WINDOW_START || name == WINDOW_END {
+                ControlFlow::Break(name)
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    match found {
+        ControlFlow::Break(name) => Err(Error::Invalid(format!(
+            "{name}() needs a window: add GROUP BY TUMBLINGWINDOW(ss, 10) or another window"
+        ))),
         ControlFlow::Continue(()) => Ok(()),
     }
 }

@@ -4,7 +4,7 @@
 use veloflux_connectors::codec::json::{JsonDecoder, JsonEncoder, JsonFormat, PayloadError};
 use veloflux_planner::PipelinePlan;
 
-use super::executor::{PlanExecutor, RowError};
+use super::executor::{Executed, PlanExecutor, RowError, wall_clock_ms};
 use crate::Result;
 
 /// What one micro-batch produced besides its messages.
@@ -18,6 +18,8 @@ pub struct ChainOutput {
     pub decode_errors: Vec<PayloadError>,
     /// Rows dropped because an expression failed on them.
     pub row_errors: Vec<RowError>,
+    /// Rows dropped because they came behind the event-time watermark.
+    pub late_rows: usize,
 }
 
 /// Decoder, plan and encoder for one pipeline.
@@ -40,25 +42,57 @@ impl JsonChain {
         })
     }
 
-    /// Runs one micro-batch of payloads through the pipeline, handing each output message to
-    /// `emit` in order.
+    /// Runs one micro-batch of payloads through the pipeline now, handing each output
+    /// message to `emit` in order.
     ///
     /// # Errors
     /// Only on a bug; bad payloads and failing rows are reported in the output.
     pub fn process<P: AsRef<[u8]>>(
         &mut self,
         payloads: &[P],
-        mut emit: impl FnMut(&[u8]),
+        emit: impl FnMut(&[u8]),
+    ) -> Result<ChainOutput> {
+        self.process_at(payloads, wall_clock_ms(), emit)
+    }
+
+    /// [`Self::process`] as if the clock read `now_ms` (epoch milliseconds): the processing
+    /// time of windows.
+    ///
+    /// # Errors
+    /// Only on a bug; bad payloads and failing rows are reported in the output.
+    pub fn process_at<P: AsRef<[u8]>>(
+        &mut self,
+        payloads: &[P],
+        now_ms: i64,
+        emit: impl FnMut(&[u8]),
     ) -> Result<ChainOutput> {
         let decoded = self.decoder.decode(payloads)?;
-        let executed = self.executor.execute(&decoded.batch)?;
+        let executed = self.executor.execute(&decoded.batch, now_ms)?;
+        let mut output = self.emit(&executed, emit)?;
+        output.rows_in = decoded.batch.num_rows();
+        output.decode_errors = decoded.errors;
+        Ok(output)
+    }
+
+    /// The stream ended: emits the windows time would close.
+    ///
+    /// # Errors
+    /// Only on a bug.
+    pub fn finish(&mut self, emit: impl FnMut(&[u8])) -> Result<ChainOutput> {
+        match self.executor.finish()? {
+            Some(executed) => self.emit(&executed, emit),
+            None => Ok(ChainOutput::default()),
+        }
+    }
+
+    fn emit(&mut self, executed: &Executed, mut emit: impl FnMut(&[u8])) -> Result<ChainOutput> {
         let messages = self.encoder.encode(&executed.batch)?;
         messages.iter().for_each(&mut emit);
         Ok(ChainOutput {
-            rows_in: decoded.batch.num_rows(),
             rows_out: executed.batch.num_rows(),
-            decode_errors: decoded.errors,
-            row_errors: executed.errors,
+            row_errors: executed.errors.clone(),
+            late_rows: executed.late_rows,
+            ..ChainOutput::default()
         })
     }
 }

@@ -1,19 +1,15 @@
-//! Runs the steps of a compiled plan over one batch at a time.
+//! Runs a compiled plan batch after batch: the stateless steps, and for a windowed statement
+//! the window aggregation between them, which keeps its state from batch to batch and emits
+//! when windows close.
 
 use arrow::array::RecordBatch;
-use veloflux_kernels::{Error as KernelError, filter, project};
+use veloflux_kernels::Error as KernelError;
+use veloflux_kernels::window::WindowAggregator;
 use veloflux_planner::{PipelinePlan, PlanStep};
 
+pub use super::steps::RowError;
+use super::steps::Steps;
 use crate::Result;
-
-/// A row dropped because an expression failed on its values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// The row's position in the input batch.
-    pub row: usize,
-    /// What failed.
-    pub message: String,
-}
 
 /// The output of one batch and the rows that could not be processed.
 #[derive(Debug)]
@@ -22,18 +18,62 @@ pub struct Executed {
     pub batch: RecordBatch,
     /// Rows dropped because an expression failed on them (a failed cast, a division by zero).
     pub errors: Vec<RowError>,
+    /// Rows dropped because they came behind the event-time watermark.
+    pub late_rows: usize,
 }
 
 /// Evaluates a plan's steps over decoded batches.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PlanExecutor {
     plan: PipelinePlan,
+    /// The steps before the window, or all of them.
+    before: Steps,
+    window: Option<Windowed>,
+}
+
+/// The window aggregation and the steps after it.
+#[derive(Debug)]
+struct Windowed {
+    aggregator: WindowAggregator,
+    after: Steps,
 }
 
 impl PlanExecutor {
-    /// An executor for `plan`.
+    /// An executor for `plan`, with no window open.
     pub fn new(plan: PipelinePlan) -> Self {
-        Self { plan }
+        let position = plan
+            .steps
+            .iter()
+            .position(|step| matches!(step, PlanStep::Aggregate(_)));
+        let Some(position) = position else {
+            let before = Steps::new(plan.steps.clone(), plan.output_schema.clone());
+            return Self {
+                plan,
+                before,
+                window: None,
+            };
+        };
+        let before = Steps::new(plan.steps[..position].to_vec(), plan.source.schema.clone());
+        let after = Steps::new(
+            plan.steps[position + 1..].to_vec(),
+            plan.output_schema.clone(),
+        );
+        let window = match &plan.steps[position] {
+            PlanStep::Aggregate(step) => Some(Windowed {
+                aggregator: WindowAggregator::new(
+                    &step.window,
+                    step.time.clone(),
+                    step.aggregation.clone(),
+                ),
+                after,
+            }),
+            _ => None,
+        };
+        Self {
+            plan,
+            before,
+            window,
+        }
     }
 
     /// The plan being executed.
@@ -41,71 +81,148 @@ impl PlanExecutor {
         &self.plan
     }
 
-    /// Runs every step over `batch`, which must have the plan's source schema.
+    /// Runs `batch` (with the plan's source schema), processed at `now_ms` (epoch
+    /// milliseconds).
     ///
     /// When an expression fails on some value, the batch is run again row by row so that only
     /// the failing rows are dropped; they are reported in [`Executed::errors`].
     ///
     /// # Errors
     /// Only on a bug in planning: data errors are reported per row.
-    pub fn execute(&self, batch: &RecordBatch) -> Result<Executed> {
-        self.execute_observed(batch, &mut |_, _| {})
+    pub fn execute(&mut self, batch: &RecordBatch, now_ms: i64) -> Result<Executed> {
+        self.execute_observed(batch, now_ms, &mut |_, _| {})
     }
 
-    /// [`Self::execute`], showing `observe` the output of each step (not of the row-by-row
-    /// rerun, whose one-row batches say nothing a whole batch would not).
+    /// [`Self::execute`], showing `observe` the output of the filter before any window and of
+    /// the final projection.
     ///
     /// # Errors
     /// Only on a bug in planning: data errors are reported per row.
     pub fn execute_observed(
-        &self,
+        &mut self,
         batch: &RecordBatch,
+        now_ms: i64,
         observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
     ) -> Result<Executed> {
-        match self.run_steps(batch, observe) {
-            Ok(output) => Ok(Executed {
-                batch: output,
-                errors: Vec::new(),
-            }),
-            Err(KernelError::Evaluation(_)) => self.execute_row_by_row(batch),
-            Err(error) => Err(error.into()),
-        }
+        let (rows, mut errors) = self.before.run(batch, observe)?;
+        let Some(window) = &mut self.window else {
+            return Ok(Executed {
+                batch: rows,
+                errors,
+                late_rows: 0,
+            });
+        };
+        let (closed, late_rows) = window.push(&rows, now_ms, &mut errors)?;
+        let mut executed = window.finish_rows(closed, observe)?;
+        executed.errors.extend(errors);
+        executed.late_rows = late_rows;
+        Ok(executed)
     }
 
-    fn run_steps(
-        &self,
-        batch: &RecordBatch,
+    /// Closes the windows that time has ended by `now_ms` and runs their rows through the
+    /// rest of the plan.
+    ///
+    /// # Errors
+    /// Only on a bug.
+    pub fn advance(
+        &mut self,
+        now_ms: i64,
         observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
-    ) -> Result<RecordBatch, KernelError> {
-        let mut current = batch.clone();
-        for step in &self.plan.steps {
-            if current.num_rows() == 0 {
-                return Ok(RecordBatch::new_empty(self.plan.output_schema.clone()));
-            }
-            current = match step {
-                PlanStep::Filter(filter_step) => filter(&current, filter_step.predicate.as_ref())?,
-                PlanStep::Project(project_step) => {
-                    project(&current, &project_step.exprs, &project_step.schema)?
-                }
-            };
-            observe(step, &current);
-        }
-        Ok(current)
+    ) -> Result<Option<Executed>> {
+        let Some(window) = &mut self.window else {
+            return Ok(None);
+        };
+        let closed = window.aggregator.advance(now_ms)?;
+        window.finish_rows(closed, observe).map(Some)
     }
 
-    fn execute_row_by_row(&self, batch: &RecordBatch) -> Result<Executed> {
-        let mut outputs = Vec::new();
-        let mut errors = Vec::new();
-        for row in 0..batch.num_rows() {
-            match self.run_steps(&batch.slice(row, 1), &mut |_, _| {}) {
-                Ok(output) => outputs.push(output),
+    /// The stream ended: closes every window time would close.
+    ///
+    /// # Errors
+    /// Only on a bug.
+    pub fn finish(&mut self) -> Result<Option<Executed>> {
+        let Some(window) = &mut self.window else {
+            return Ok(None);
+        };
+        let closed = window.aggregator.finish()?;
+        window.finish_rows(closed, &mut |_, _| {}).map(Some)
+    }
+
+    /// When [`Self::advance`] should next be called (epoch milliseconds), if a window is open
+    /// that time will close.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.window.as_ref()?.aggregator.next_deadline()
+    }
+
+    /// Bytes held by open windows, approximately.
+    pub fn window_state_bytes(&self) -> usize {
+        self.window
+            .as_ref()
+            .map_or(0, |window| window.aggregator.memory_size())
+    }
+}
+
+impl Windowed {
+    /// Adds rows to their windows; when an expression fails on some row, the rows are added
+    /// one by one and the failing ones reported.
+    fn push(
+        &mut self,
+        rows: &RecordBatch,
+        now_ms: i64,
+        errors: &mut Vec<RowError>,
+    ) -> Result<(Vec<RecordBatch>, usize)> {
+        match self.aggregator.push(rows, now_ms) {
+            Ok(pushed) => return Ok((pushed.batches, pushed.late_rows)),
+            Err(KernelError::Evaluation(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+        let (mut closed, mut late_rows) = (Vec::new(), 0);
+        for row in 0..rows.num_rows() {
+            match self.aggregator.push(&rows.slice(row, 1), now_ms) {
+                Ok(pushed) => {
+                    closed.extend(pushed.batches);
+                    late_rows += pushed.late_rows;
+                }
                 Err(KernelError::Evaluation(message)) => errors.push(RowError { row, message }),
                 Err(error) => return Err(error.into()),
             }
         }
-        let schema = self.plan.output_schema.clone();
-        let batch = arrow::compute::concat_batches(&schema, &outputs)
-            .map_err(|error| KernelError::Internal(error.to_string()))?;
-        Ok(Executed { batch, errors })
+        Ok((closed, late_rows))
     }
+
+    /// Runs the rows of closed windows through HAVING and the SELECT list.
+    fn finish_rows(
+        &self,
+        closed: Vec<RecordBatch>,
+        observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
+    ) -> Result<Executed> {
+        let Some(first) = closed.first() else {
+            return Ok(Executed {
+                batch: RecordBatch::new_empty(self.after.output_schema()),
+                errors: Vec::new(),
+                late_rows: 0,
+            });
+        };
+        let rows = arrow::compute::concat_batches(&first.schema(), &closed)
+            .map_err(|error| KernelError::Internal(error.to_string()))?;
+        let mut observe_projection = |step: &PlanStep, batch: &RecordBatch| {
+            if matches!(step, PlanStep::Project(_)) {
+                observe(step, batch);
+            }
+        };
+        let (batch, errors) = self.after.run(&rows, &mut observe_projection)?;
+        Ok(Executed {
+            batch,
+            errors,
+            late_rows: 0,
+        })
+    }
+}
+
+/// The wall clock in epoch milliseconds.
+pub(crate) fn wall_clock_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }

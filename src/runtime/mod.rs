@@ -12,7 +12,9 @@ mod shared;
 mod sink;
 mod stats;
 mod status;
+mod steps;
 mod tap;
+mod window_stats;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,7 @@ pub use histogram::HistogramSnapshot;
 pub use stats::StageSnapshot;
 pub use status::{ConnectorState, PipelineState, PipelineStatus, StageStatus};
 pub use tap::{MAX_RETAINED_BATCHES, Retention, Tail, TapPoint, Taps, UnknownTap};
+pub use window_stats::WindowSnapshot;
 
 use crate::config::RuntimeConfig;
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
@@ -40,6 +43,7 @@ use input::{Input, column_indices, subscribe};
 use pipeline::{PipelineStats, PipelineTask};
 use shared::SharedStream;
 use sink::Sink;
+use window_stats::WindowStats;
 
 /// Runs pipelines. Cloning gives another handle to the same runtime.
 #[derive(Clone)]
@@ -168,6 +172,12 @@ impl Runtime {
             .iter()
             .map(|sink| (sink.name().to_owned(), sink.stats()))
             .collect();
+        let windowed = plan
+            .steps
+            .iter()
+            .any(|step| matches!(step, veloflux_planner::PlanStep::Aggregate(_)));
+        stats.window =
+            windowed.then(|| Arc::new(WindowStats::new(self.inner.config.max_window_state_bytes)));
         let taps = self.taps(&spec.id);
         let output = plan.output_schema.clone();
         let decoded = plan.source.schema.clone();
@@ -183,6 +193,7 @@ impl Runtime {
                 stats.source.clone()
             },
             plan_stats: stats.plan.clone(),
+            window_stats: stats.window.clone(),
             taps,
         };
         let task = tokio::spawn(task.run(shutdown.clone()));

@@ -1,18 +1,19 @@
 //! The task of one running pipeline: micro-batches in, plan, sinks out.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use tokio_util::sync::CancellationToken;
 use veloflux_planner::PlanStep;
 
 use super::batcher::BatchPolicy;
-use super::executor::PlanExecutor;
+use super::executor::{Executed, PlanExecutor, wall_clock_ms};
 use super::input::Input;
 use super::sink::Sink;
 use super::stats::StageStats;
 use super::tap::{TapPoint, Taps};
+use super::window_stats::WindowStats;
 
 /// The counters of a running pipeline, by stage.
 #[derive(Debug, Default)]
@@ -20,6 +21,8 @@ pub(super) struct PipelineStats {
     pub(super) source: Arc<StageStats>,
     pub(super) plan: Arc<StageStats>,
     pub(super) sinks: Vec<(String, Arc<StageStats>)>,
+    /// For a windowed statement.
+    pub(super) window: Option<Arc<WindowStats>>,
 }
 
 /// Everything a running pipeline owns.
@@ -30,49 +33,65 @@ pub(super) struct PipelineTask {
     pub(super) policy: BatchPolicy,
     pub(super) source_stats: Arc<StageStats>,
     pub(super) plan_stats: Arc<StageStats>,
+    pub(super) window_stats: Option<Arc<WindowStats>>,
     pub(super) taps: Arc<Taps>,
+}
+
+/// What wakes a pipeline.
+enum Wake {
+    Batch,
+    WindowEnd,
+    Stop,
 }
 
 impl PipelineTask {
     /// Processes batches until the input ends or `shutdown` is cancelled; then processes what
-    /// is already queued, so a stop loses nothing that was received.
+    /// is already queued, so a stop loses nothing that was received. Windows still open at a
+    /// stop are dropped: they are incomplete.
     pub(super) async fn run(mut self, shutdown: CancellationToken) {
         loop {
-            let more = tokio::select! {
+            let window_end = window_end_sleep(self.executor.next_deadline());
+            let wake = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => false,
-                more = self.input.next(self.policy) => more,
+                () = shutdown.cancelled() => Wake::Stop,
+                more = self.input.next(self.policy) => if more { Wake::Batch } else { Wake::Stop },
+                () = window_end => Wake::WindowEnd,
             };
-            if !more {
-                break;
+            let healthy = match wake {
+                Wake::Batch => self.process().await,
+                Wake::WindowEnd => self.close_windows().await,
+                Wake::Stop => break,
+            };
+            if !healthy {
+                return;
             }
-            self.process().await;
         }
         while self.input.take_queued(self.policy) {
-            self.process().await;
+            if !self.process().await {
+                return;
+            }
         }
     }
 
-    async fn process(&mut self) {
+    /// Processes one batch; false when the pipeline must stop.
+    async fn process(&mut self) -> bool {
         let Some(batch) = self.input.batch(&self.source_stats) else {
-            return;
+            return true;
         };
         if batch.num_rows() == 0 {
-            return;
+            return true;
         }
         let taps = &self.taps;
         taps.observe(TapPoint::Source, &batch);
         let started = Instant::now();
-        let mut observe = |step: &PlanStep, output: &RecordBatch| match step {
-            PlanStep::Filter(_) => taps.observe(TapPoint::Filter, output),
-            PlanStep::Project(_) => taps.observe(TapPoint::Project, output),
-        };
-        let executed = match self.executor.execute_observed(&batch, &mut observe) {
+        let mut observe = |step: &PlanStep, output: &RecordBatch| observe_step(taps, step, output);
+        let now = wall_clock_ms();
+        let executed = match self.executor.execute_observed(&batch, now, &mut observe) {
             Ok(executed) => executed,
             Err(error) => {
                 self.plan_stats
                     .record_errors(batch.num_rows(), || error.to_string());
-                return;
+                return true;
             }
         };
         self.plan_stats.record_batch(
@@ -80,6 +99,26 @@ impl PipelineTask {
             executed.batch.num_rows(),
             started.elapsed(),
         );
+        self.deliver(executed).await
+    }
+
+    /// Emits the windows whose end has come.
+    async fn close_windows(&mut self) -> bool {
+        let taps = &self.taps;
+        let mut observe = |step: &PlanStep, output: &RecordBatch| observe_step(taps, step, output);
+        match self.executor.advance(wall_clock_ms(), &mut observe) {
+            Ok(Some(executed)) => self.deliver(executed).await,
+            Ok(None) => true,
+            Err(error) => {
+                self.plan_stats.record_errors(0, || error.to_string());
+                true
+            }
+        }
+    }
+
+    /// Counts what a batch left behind and sends its rows to the sinks; false when the
+    /// window state is over its cap.
+    async fn deliver(&mut self, executed: Executed) -> bool {
         self.plan_stats.record_errors(executed.errors.len(), || {
             executed
                 .errors
@@ -87,12 +126,36 @@ impl PipelineTask {
                 .map(|error| error.message.clone())
                 .unwrap_or_default()
         });
-        if executed.batch.num_rows() == 0 {
-            return;
+        let within_cap = self.window_stats.as_ref().is_none_or(|stats| {
+            let recorded = stats.record(executed.late_rows, self.executor.window_state_bytes());
+            recorded
+                .inspect_err(|message| tracing::error!(%message))
+                .is_ok()
+        });
+        if executed.batch.num_rows() > 0 {
+            self.taps.observe(TapPoint::Sink, &executed.batch);
+            for sink in &mut self.sinks {
+                sink.send(&executed.batch).await;
+            }
         }
-        self.taps.observe(TapPoint::Sink, &executed.batch);
-        for sink in &mut self.sinks {
-            sink.send(&executed.batch).await;
-        }
+        within_cap
     }
+}
+
+/// Shows the taps the filter before any window and the final projection.
+fn observe_step(taps: &Taps, step: &PlanStep, output: &RecordBatch) {
+    match step {
+        PlanStep::Filter(_) => taps.observe(TapPoint::Filter, output),
+        PlanStep::Project(_) => taps.observe(TapPoint::Project, output),
+        PlanStep::Aggregate(_) => {}
+    }
+}
+
+/// Resolves when the clock reaches `deadline_ms` (epoch milliseconds); never without one.
+async fn window_end_sleep(deadline_ms: Option<i64>) {
+    let Some(deadline_ms) = deadline_ms else {
+        return std::future::pending().await;
+    };
+    let wait = u64::try_from(deadline_ms - wall_clock_ms()).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
 }

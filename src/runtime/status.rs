@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::window_stats::WindowSnapshot;
+
 use super::Running;
 use super::stats::StageSnapshot;
 
@@ -30,6 +32,9 @@ pub struct PipelineStatus {
     pub stages: Vec<StageStatus>,
     /// The pipeline's connections: its source's and each MQTT sink's.
     pub connectors: Vec<ConnectorState>,
+    /// Its windows, for a windowed statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowSnapshot>,
 }
 
 /// One connection of a pipeline.
@@ -61,6 +66,7 @@ impl PipelineStatus {
             last_error: None,
             stages: Vec::new(),
             connectors: Vec::new(),
+            window: None,
         }
     }
 }
@@ -71,10 +77,15 @@ pub(super) fn of_running(running: &Running) -> PipelineStatus {
         .iter()
         .map(|(_, status)| status)
         .find(|status| !status.is_connected() && status.last_error().is_some());
+    let window = running.stats.window.as_ref();
     let (state, last_error) = match (down, running.task.is_finished()) {
         (_, true) => (
             PipelineState::Failed,
-            Some("the pipeline's input ended".to_owned()),
+            Some(
+                window
+                    .and_then(|window| window.failure())
+                    .unwrap_or_else(|| "the pipeline's input ended".to_owned()),
+            ),
         ),
         (Some(status), false) => (
             PipelineState::Failed,
@@ -112,5 +123,6 @@ pub(super) fn of_running(running: &Running) -> PipelineStatus {
         last_error,
         stages,
         connectors,
+        window: window.map(|window| window.snapshot()),
     }
 }
