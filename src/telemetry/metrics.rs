@@ -10,7 +10,7 @@ use prometheus::proto::{
 };
 use prometheus::{Encoder, TextEncoder};
 
-use crate::runtime::{HistogramSnapshot, PipelineState, PipelineStatus};
+use crate::runtime::{HistogramSnapshot, PipelineState, PipelineStatus, WindowSnapshot};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
@@ -121,6 +121,9 @@ fn pipeline_metrics(families: &mut Families, id: &str, status: &PipelineStatus) 
             &stats.batch_rows,
         );
     }
+    if let Some(window) = &status.window {
+        window_metrics(families, id, window);
+    }
     for connector in &status.connectors {
         let labels = [("pipeline", id), ("connector", connector.name.as_str())];
         let connected = if connector.connected { 1.0 } else { 0.0 };
@@ -137,6 +140,23 @@ fn pipeline_metrics(families: &mut Families, id: &str, status: &PipelineStatus) 
             connector.reconnects,
         );
     }
+}
+
+fn window_metrics(families: &mut Families, id: &str, window: &WindowSnapshot) {
+    let pipeline = [("pipeline", id)];
+    families.counter(
+        "veloflux_window_late_rows_total",
+        "Rows dropped because they came behind the event-time watermark.",
+        &pipeline,
+        window.late_rows,
+    );
+    #[expect(clippy::cast_precision_loss, reason = "state sizes are far below 2^52")]
+    families.gauge(
+        "veloflux_window_state_bytes",
+        "Bytes held by a pipeline's open windows, approximately.",
+        &pipeline,
+        window.state_bytes as f64,
+    );
 }
 
 /// Metric families by name, filled one sample at a time.
