@@ -7,6 +7,7 @@
 mod error;
 mod filter;
 mod project;
+pub mod stateful;
 pub mod window;
 
 pub use error::{Error, Result};

@@ -19,12 +19,12 @@ use datafusion_sql::planner::{ParserOptions, SqlToRel};
 use crate::context::StreamContext;
 use crate::plan::{FilterStep, PipelinePlan, PlanOptions, PlanStep, ProjectStep, SourceScan};
 use crate::{Catalog, Error, Result, integer_arithmetic, rewrite, typecheck};
-use crate::{compile_window, statement, window_clause};
+use crate::{compile_window, stateful, statement, window_clause};
 
 /// Plans `sql` against `catalog`.
 pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Result<PipelinePlan> {
     let mut query = statement::parse(sql)?;
-    let schema = catalog.schema(&query.stream)?.clone();
+    let stream_schema = catalog.schema(&query.stream)?.clone();
     rewrite::rewrite(&mut query.statement);
     let window = match query.select_mut() {
         Some(select) => window_clause::extract(select)?,
@@ -33,14 +33,27 @@ pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Resul
     if window.is_none() {
         statement::check_no_window_bounds(&query.statement)?;
     }
+    let calls = stateful::extract(&mut query.statement)?;
+    if window.is_some() && !calls.is_empty() {
+        return Err(Error::Unsupported(
+            "lag, latest, changed_col and had_changed with GROUP BY <window>".into(),
+        ));
+    }
+    let stream = Compiler::try_new(&query.stream, stream_schema.clone())?;
+    let calls = if calls.is_empty() {
+        Vec::new()
+    } else {
+        let context = StreamContext::new(&query.stream, stream_schema.clone());
+        let planner = SqlToRel::new_with_options(&context, parser_options());
+        let qualified = qualified_schema(&query.qualifier, &stream_schema, &stream)?;
+        stateful::plan_calls(calls, &planner, &qualified, &stream)?
+    };
+    // The statement reads the stream's columns and the stateful calls' columns.
+    let schema = stateful::extended(&stream_schema, &calls);
     let compiler = Compiler::try_new(&query.stream, schema.clone())?;
     let context = StreamContext::new(&query.stream, schema.clone());
-    let parser_options = ParserOptions::new()
-        .with_enable_ident_normalization(false)
-        .with_map_string_types_to_utf8view(false);
-    let planner = SqlToRel::new_with_options(&context, parser_options);
-    let qualified = DFSchema::try_from_qualified_schema(query.qualifier.as_str(), &schema)
-        .map_err(|error| compiler.error(error))?;
+    let planner = SqlToRel::new_with_options(&context, parser_options());
+    let qualified = qualified_schema(&query.qualifier, &schema, &compiler)?;
     if let Some(select) = query.select() {
         typecheck::check_select(&planner, select, &qualified)?;
     }
@@ -61,8 +74,20 @@ pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Resul
         (None, Some(_)) => Err(Error::Unsupported(
             "an aggregate function without GROUP BY <window>".into(),
         )),
-        (_, None) => compiler.compile(parts),
+        (_, None) if calls.is_empty() => compiler.compile(parts),
+        (_, None) => stateful::compile(&stream, &compiler, parts, calls),
     }
+}
+
+fn parser_options() -> ParserOptions {
+    ParserOptions::new()
+        .with_enable_ident_normalization(false)
+        .with_map_string_types_to_utf8view(false)
+}
+
+/// `schema` with its columns qualified by the stream's name or alias.
+fn qualified_schema(qualifier: &str, schema: &SchemaRef, compiler: &Compiler) -> Result<DFSchema> {
+    DFSchema::try_from_qualified_schema(qualifier, schema).map_err(|error| compiler.error(error))
 }
 
 /// The expressions of a planned `SELECT`, before coercion.
@@ -209,6 +234,11 @@ impl Compiler {
 
     pub(crate) fn stream(&self) -> &str {
         &self.stream
+    }
+
+    /// The columns expressions are compiled over.
+    pub(crate) fn schema(&self) -> &DFSchema {
+        &self.stream_schema
     }
 
     /// Type-checks, coerces and simplifies one expression over the stream's columns.

@@ -45,6 +45,9 @@ impl Display for PipelinePlan {
                     }
                     writeln!(f, "  Project: {items}")?;
                 }
+                PlanStep::Stateful(stateful) => {
+                    writeln!(f, "  Stateful: {}", stateful.descriptions.join(", "))?;
+                }
                 PlanStep::Aggregate(aggregate) => {
                     let time = match &aggregate.time {
                         WindowTime::Processing => "processing time".to_owned(),

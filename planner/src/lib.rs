@@ -14,6 +14,7 @@ mod explain;
 mod integer_arithmetic;
 mod plan;
 mod rewrite;
+mod stateful;
 mod statement;
 mod typecheck;
 mod window_bounds;

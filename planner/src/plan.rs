@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use datafusion_physical_expr::PhysicalExpr;
+use veloflux_kernels::stateful::StatefulFunctions;
 use veloflux_kernels::window::{Aggregation, Window, WindowTime};
 
 /// A statement compiled once, ready to evaluate batch after batch.
@@ -36,9 +37,20 @@ pub enum PlanStep {
     Filter(FilterStep),
     /// Compute the output columns.
     Project(ProjectStep),
+    /// Compute the stateful functions' columns, row by row in arrival order; always first.
+    Stateful(StatefulStep),
     /// Group rows into windows and aggregate them; a window emits one row per group when it
     /// closes. The steps before it see input batches, the steps after it the windows' rows.
     Aggregate(AggregateStep),
+}
+
+/// The compiled stateful function calls.
+#[derive(Debug, Clone)]
+pub struct StatefulStep {
+    /// The calls and the schema of their output: the decoded columns, then one per call.
+    pub functions: Arc<StatefulFunctions>,
+    /// Each call as written with its type, for `EXPLAIN`.
+    pub descriptions: Vec<String>,
 }
 
 /// The compiled `GROUP BY <window>` with its aggregates.

@@ -8,6 +8,7 @@ use datafusion_sql::sqlparser::ast::{
 use datafusion_sql::sqlparser::dialect::GenericDialect;
 use datafusion_sql::sqlparser::parser::Parser;
 
+use crate::stateful::is_stateful;
 use crate::window_clause::{WINDOW_END, WINDOW_START};
 use crate::{Error, Result};
 
@@ -115,7 +116,7 @@ fn check_expressions(query: &Query) -> Result<()> {
         Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
             ControlFlow::Break("a subquery")
         }
-        Expr::Function(function) if function.over.is_some() => {
+        Expr::Function(function) if function.over.is_some() && !is_stateful(function) => {
             ControlFlow::Break("a window function (OVER)")
         }
         _ => ControlFlow::Continue(()),

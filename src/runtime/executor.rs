@@ -3,7 +3,10 @@
 //! when windows close.
 
 use arrow::array::RecordBatch;
+use std::sync::Arc;
+
 use veloflux_kernels::Error as KernelError;
+use veloflux_kernels::stateful::{StatefulFunctions, StatefulState};
 use veloflux_kernels::window::WindowAggregator;
 use veloflux_planner::{PipelinePlan, PlanStep};
 
@@ -26,6 +29,8 @@ pub struct Executed {
 #[derive(Debug)]
 pub struct PlanExecutor {
     plan: PipelinePlan,
+    /// The stateful functions' step and what they remember.
+    stateful: Option<(Arc<StatefulFunctions>, StatefulState)>,
     /// The steps before the window, or all of them.
     before: Steps,
     window: Option<Windowed>,
@@ -41,14 +46,22 @@ struct Windowed {
 impl PlanExecutor {
     /// An executor for `plan`, with no window open.
     pub fn new(plan: PipelinePlan) -> Self {
+        let stateful = match plan.steps.first() {
+            Some(PlanStep::Stateful(step)) => {
+                Some((step.functions.clone(), StatefulState::default()))
+            }
+            _ => None,
+        };
+        let first = usize::from(stateful.is_some());
         let position = plan
             .steps
             .iter()
             .position(|step| matches!(step, PlanStep::Aggregate(_)));
         let Some(position) = position else {
-            let before = Steps::new(plan.steps.clone(), plan.output_schema.clone());
+            let before = Steps::new(plan.steps[first..].to_vec(), plan.output_schema.clone());
             return Self {
                 plan,
+                stateful,
                 before,
                 window: None,
             };
@@ -71,6 +84,7 @@ impl PlanExecutor {
         };
         Self {
             plan,
+            stateful,
             before,
             window,
         }
@@ -104,7 +118,13 @@ impl PlanExecutor {
         now_ms: i64,
         observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
     ) -> Result<Executed> {
-        let (rows, mut errors) = self.before.run(batch, observe)?;
+        let mut errors = Vec::new();
+        let batch = match &mut self.stateful {
+            Some((functions, state)) => apply_stateful(functions, state, batch, &mut errors)?,
+            None => batch.clone(),
+        };
+        let (rows, before_errors) = self.before.run(&batch, observe)?;
+        errors.extend(before_errors);
         let Some(window) = &mut self.window else {
             return Ok(Executed {
                 batch: rows,
@@ -217,6 +237,31 @@ impl Windowed {
             late_rows: 0,
         })
     }
+}
+
+/// `batch` with the stateful functions' columns; when an argument fails on some row, the
+/// rows are taken one by one and the failing ones dropped and reported.
+fn apply_stateful(
+    functions: &StatefulFunctions,
+    state: &mut StatefulState,
+    batch: &RecordBatch,
+    errors: &mut Vec<RowError>,
+) -> Result<RecordBatch> {
+    match state.apply(functions, batch) {
+        Ok(output) => return Ok(output),
+        Err(KernelError::Evaluation(_)) => {}
+        Err(error) => return Err(error.into()),
+    }
+    let mut outputs = Vec::new();
+    for row in 0..batch.num_rows() {
+        match state.apply(functions, &batch.slice(row, 1)) {
+            Ok(output) => outputs.push(output),
+            Err(KernelError::Evaluation(message)) => errors.push(RowError { row, message }),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    arrow::compute::concat_batches(&functions.schema, &outputs)
+        .map_err(|error| KernelError::Internal(error.to_string()).into())
 }
 
 /// The wall clock in epoch milliseconds.

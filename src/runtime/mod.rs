@@ -181,7 +181,11 @@ impl Runtime {
         let taps = self.taps(&spec.id);
         let output = plan.output_schema.clone();
         let decoded = plan.source.schema.clone();
-        taps.set_schemas([decoded.clone(), decoded, output.clone(), output]);
+        let filtered = match plan.steps.first() {
+            Some(veloflux_planner::PlanStep::Stateful(step)) => step.functions.schema.clone(),
+            _ => decoded.clone(),
+        };
+        taps.set_schemas([decoded, filtered, output.clone(), output]);
         let task = PipelineTask {
             input,
             executor: PlanExecutor::new(plan),

@@ -147,7 +147,7 @@ fn observe_step(taps: &Taps, step: &PlanStep, output: &RecordBatch) {
     match step {
         PlanStep::Filter(_) => taps.observe(TapPoint::Filter, output),
         PlanStep::Project(_) => taps.observe(TapPoint::Project, output),
-        PlanStep::Aggregate(_) => {}
+        PlanStep::Stateful(_) | PlanStep::Aggregate(_) => {}
     }
 }
 

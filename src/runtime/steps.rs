@@ -67,9 +67,9 @@ impl Steps {
                 PlanStep::Project(project_step) => {
                     project(&current, &project_step.exprs, &project_step.schema)?
                 }
-                PlanStep::Aggregate(_) => {
+                PlanStep::Stateful(_) | PlanStep::Aggregate(_) => {
                     return Err(KernelError::Internal(
-                        "an aggregate among stateless steps".into(),
+                        "a stateful step among stateless ones".into(),
                     ));
                 }
             };
