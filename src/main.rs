@@ -10,6 +10,9 @@ use veloflux::control::Control;
 use veloflux::runtime::Runtime;
 use veloflux::storage::Storage;
 
+/// The stack of each runtime thread.
+const WORKER_STACK_BYTES: usize = 16 << 20;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -58,6 +61,9 @@ fn main() -> anyhow::Result<()> {
     init_logging(&config);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Expressions are evaluated recursively, as deep as a statement nests (at most about
+        // 1250 levels, which the planner enforces): room for that, reserved, not resident.
+        .thread_stack_size(WORKER_STACK_BYTES)
         .build()
         .context("starting the async runtime")?
         .block_on(serve(args, config))

@@ -32,7 +32,7 @@ pub use plan::{
 /// A syntax error, an unknown stream or column, a type mismatch, or a clause veloFlux does not
 /// run; each message names the offending part of the statement.
 pub fn plan(sql: &str, catalog: &Catalog) -> Result<PipelinePlan> {
-    compile::plan(sql, catalog, &PlanOptions::default())
+    plan_with(sql, catalog, &PlanOptions::default())
 }
 
 /// Plans `sql` against the streams of `catalog`, with windows in event time when `options`
@@ -42,5 +42,22 @@ pub fn plan(sql: &str, catalog: &Catalog) -> Result<PipelinePlan> {
 /// As [`plan`]; also when event time is asked of a stream that declares no event-time column,
 /// or one that is neither an integer nor a timestamp.
 pub fn plan_with(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Result<PipelinePlan> {
-    compile::plan(sql, catalog, options)
+    // Planning recurses as deep as the statement's expressions nest, several passes over; it
+    // runs on a thread of its own with room for the deepest statement the parser accepts,
+    // whatever the stack of the caller.
+    std::thread::scope(|scope| {
+        let planning = std::thread::Builder::new()
+            .name("sql-planner".into())
+            .stack_size(PLANNING_STACK_BYTES)
+            .spawn_scoped(scope, || compile::plan(sql, catalog, options));
+        match planning {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(Error::Internal("planning panicked".into()))),
+            Err(_) => compile::plan(sql, catalog, options),
+        }
+    })
 }
+
+/// The stack planning runs on: reserved, not resident, until a deep statement needs it.
+const PLANNING_STACK_BYTES: usize = 256 << 20;

@@ -6,7 +6,9 @@ use datafusion_sql::sqlparser::ast::{
     Expr, Query, Select, SetExpr, Statement, TableFactor, TableWithJoins, visit_expressions,
 };
 use datafusion_sql::sqlparser::dialect::GenericDialect;
+use datafusion_sql::sqlparser::keywords::Keyword;
 use datafusion_sql::sqlparser::parser::Parser;
+use datafusion_sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::stateful::is_stateful;
 use crate::window_clause::{WINDOW_END, WINDOW_START};
@@ -15,6 +17,9 @@ use crate::{Error, Result};
 /// How deeply the parser may recurse into nested expressions; deeper statements get a syntax
 /// error instead of exhausting the stack.
 const RECURSION_LIMIT: usize = 256;
+/// The most operators a statement may hold. A chain of operators nests as deeply as it is
+/// long, and every pass over it (planning, simplifying, evaluating) recurses that deep.
+const MAX_OPERATORS: usize = 1000;
 
 /// A single `SELECT … FROM <stream> …` statement.
 pub(crate) struct StreamQuery {
@@ -51,6 +56,7 @@ impl StreamQuery {
 /// Parses `sql`, checking that it is one SELECT over one stream with no clause veloFlux
 /// does not run.
 pub(crate) fn parse(sql: &str) -> Result<StreamQuery> {
+    check_operator_count(sql)?;
     let mut statements = Parser::new(&GenericDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(sql)
@@ -71,6 +77,48 @@ pub(crate) fn parse(sql: &str) -> Result<StreamQuery> {
         stream,
         qualifier,
     })
+}
+
+/// Refuses a statement with more than [`MAX_OPERATORS`] operators, before it is parsed.
+fn check_operator_count(sql: &str) -> Result<()> {
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|error| Error::Syntax(error.to_string()))?;
+    let operators = tokens.iter().filter(|token| is_operator(token)).count();
+    if operators > MAX_OPERATORS {
+        return Err(Error::Invalid(format!(
+            "the statement has {operators} operators, more than the {MAX_OPERATORS} allowed; \
+             split the computation across pipelines"
+        )));
+    }
+    Ok(())
+}
+
+fn is_operator(token: &Token) -> bool {
+    match token {
+        Token::Plus
+        | Token::Minus
+        | Token::Mul
+        | Token::Div
+        | Token::Mod
+        | Token::Eq
+        | Token::DoubleEq
+        | Token::Neq
+        | Token::Lt
+        | Token::Gt
+        | Token::LtEq
+        | Token::GtEq
+        | Token::StringConcat
+        | Token::Ampersand
+        | Token::Pipe
+        | Token::Caret
+        | Token::ShiftLeft
+        | Token::ShiftRight
+        | Token::Arrow
+        | Token::LongArrow => true,
+        Token::Word(word) => matches!(word.keyword, Keyword::AND | Keyword::OR | Keyword::NOT),
+        _ => false,
+    }
 }
 
 /// Checks the query's clauses; returns the stream it reads and its alias.
