@@ -36,13 +36,38 @@ pub struct Config {
 pub struct ServerConfig {
     /// Where the REST API listens.
     pub manager_addr: SocketAddr,
+    /// The token every request but `/healthz` must carry as `Authorization: Bearer <token>`;
+    /// unset, the API is open to whoever reaches it.
+    pub auth_token: Option<Secret>,
+    /// Whether `/metrics` answers without the token.
+    pub metrics_public: bool,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             manager_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            auth_token: None,
+            metrics_public: false,
         }
+    }
+}
+
+/// A credential: read from configuration, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The credential itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("\"<redacted>\"")
     }
 }
 

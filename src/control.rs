@@ -174,7 +174,7 @@ impl Control {
                 schema,
             },
         );
-        Ok(spec)
+        Ok(spec.redacted())
     }
 
     /// Every stream.
@@ -183,7 +183,7 @@ impl Control {
         state
             .streams
             .values()
-            .map(|entry| entry.spec.clone())
+            .map(|entry| entry.spec.redacted())
             .collect()
     }
 
@@ -193,7 +193,7 @@ impl Control {
     /// When there is no such stream.
     pub async fn stream(&self, name: &str) -> Result<StreamSpec, ControlError> {
         let state = self.state.lock().await;
-        state.stream(name).map(|entry| entry.spec.clone())
+        state.stream(name).map(|entry| entry.spec.redacted())
     }
 
     /// Deletes a stream no pipeline reads.
@@ -238,7 +238,7 @@ impl Control {
         let view = PipelineView {
             id: record.spec.id.clone(),
             status: PipelineState::Stopped,
-            spec: record.spec.clone(),
+            spec: record.spec.redacted(),
         };
         state.pipelines.insert(
             view.id.clone(),
@@ -254,9 +254,14 @@ impl Control {
     ///
     /// # Errors
     /// No such pipeline; invalid spec or SQL; storage failure.
-    pub async fn replace_pipeline(&self, spec: PipelineSpec) -> Result<PipelineView, ControlError> {
+    pub async fn replace_pipeline(
+        &self,
+        mut spec: PipelineSpec,
+    ) -> Result<PipelineView, ControlError> {
         let mut state = self.state.lock().await;
-        let running = state.pipeline(&spec.id)?.record.running;
+        let stored = &state.pipeline(&spec.id)?.record;
+        let running = stored.running;
+        spec.keep_credentials_of(&stored.spec);
         let plan = state.validate_pipeline(&spec)?;
         let record = PipelineRecord::new(spec, running);
         self.storage.put_pipeline(&record)?;
@@ -390,13 +395,13 @@ impl Control {
             streams: state
                 .streams
                 .values()
-                .map(|entry| entry.spec.clone())
+                .map(|entry| entry.spec.redacted())
                 .collect(),
             pipelines: state
                 .pipelines
                 .values()
                 .map(|entry| ExportedPipeline {
-                    spec: entry.record.spec.clone(),
+                    spec: entry.record.spec.redacted(),
                     running: entry.record.running,
                 })
                 .collect(),
@@ -465,7 +470,17 @@ impl Control {
         for pipeline in export.pipelines.iter().filter(|pipeline| pipeline.running) {
             state.launch(&self.runtime, &pipeline.spec)?;
         }
-        Ok(export)
+        Ok(Export {
+            streams: export.streams.iter().map(StreamSpec::redacted).collect(),
+            pipelines: export
+                .pipelines
+                .into_iter()
+                .map(|pipeline| ExportedPipeline {
+                    spec: pipeline.spec.redacted(),
+                    running: pipeline.running,
+                })
+                .collect(),
+        })
     }
 
     fn view(&self, state: &State, id: &str) -> Result<PipelineView, ControlError> {
@@ -473,7 +488,7 @@ impl Control {
         Ok(PipelineView {
             id: id.to_owned(),
             status: self.runtime.status(id).state,
-            spec: entry.record.spec.clone(),
+            spec: entry.record.spec.redacted(),
         })
     }
 }

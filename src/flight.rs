@@ -2,7 +2,8 @@
 //! the ticket `<pipeline>/<tap>` streams the batches passing that tap of a running pipeline,
 //! as `/pipelines/:id/debug/tail` does over HTTP, until the client leaves. `list_flights`
 //! names every pipeline's taps, and `get_flight_info`/`get_schema` take the descriptor path
-//! `[pipeline, tap]`. Nothing can be written through it.
+//! `[pipeline, tap]`. Nothing can be written through it. With `server.auth_token` set, calls
+//! carry the token as for the REST API.
 
 use std::sync::Arc;
 
@@ -20,12 +21,34 @@ use tokio::net::TcpListener;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::control::{Control, ControlError};
+use crate::manager::Access;
 use crate::runtime::{TapPoint, Taps};
 
-/// Serves Flight on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, control: Arc<Control>) -> anyhow::Result<()> {
+/// Serves Flight on `listener` until the process ends; with a token set, every call needs the
+/// `authorization: Bearer <token>` metadata.
+pub async fn serve(
+    listener: TcpListener,
+    control: Arc<Control>,
+    access: Access,
+) -> anyhow::Result<()> {
+    let service = FlightServiceServer::new(DebugFlight { control });
+    let check = move |request: Request<()>| {
+        let authorization = request
+            .metadata()
+            .get("authorization")
+            .map(|value| value.as_bytes());
+        if access.allows("/flight", authorization) {
+            Ok(request)
+        } else {
+            Err(Status::unauthenticated(
+                "this server needs a token: send authorization: Bearer <server.auth_token>",
+            ))
+        }
+    };
     tonic::transport::Server::builder()
-        .add_service(FlightServiceServer::new(DebugFlight { control }))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            service, check,
+        ))
         .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
         .await?;
     Ok(())

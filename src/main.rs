@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use veloflux::config::{self, Config};
 use veloflux::control::Control;
+use veloflux::manager::Access;
 use veloflux::runtime::Runtime;
 use veloflux::storage::Storage;
 
@@ -85,22 +86,23 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
         Runtime::new(config.runtime.clone()),
     )?);
     control.restore().await;
+    let access = access(&config);
     if let Some(addr) = config.metrics.addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("listening on {addr} (metrics.addr)"))?;
-        let app = veloflux::manager::metrics_app(control.clone());
+        let app = veloflux::manager::metrics_app(control.clone(), access.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
     if let Some(addr) = config.debug.flight_addr {
-        serve_flight(addr, control.clone()).await?;
+        serve_flight(addr, control.clone(), access.clone()).await?;
     }
     let addr = config.server.manager_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr} (server.manager_addr)"))?;
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "veloFlux is serving");
-    axum::serve(listener, veloflux::manager::app(control.clone()))
+    axum::serve(listener, veloflux::manager::app(control.clone(), access))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the REST API")?;
@@ -109,8 +111,41 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Who may call the API; warns when it is open to other machines.
+fn access(config: &Config) -> Access {
+    let token = config
+        .server
+        .auth_token
+        .as_ref()
+        .map(|token| token.expose())
+        .filter(|token| !token.is_empty());
+    let exposed = [
+        Some(config.server.manager_addr),
+        config.metrics.addr,
+        config.debug.flight_addr,
+    ];
+    let reachable = exposed
+        .iter()
+        .flatten()
+        .any(|addr| !addr.ip().is_loopback());
+    if token.is_none() && reachable {
+        tracing::warn!(
+            "the API listens beyond this machine without authentication: set server.auth_token \
+             (or VELOFLUX_SERVER__AUTH_TOKEN)"
+        );
+    }
+    Access {
+        token: token.map(Arc::from),
+        metrics_public: config.server.metrics_public,
+    }
+}
+
 /// Starts the Arrow Flight endpoint, or says why this build has none.
-async fn serve_flight(addr: std::net::SocketAddr, control: Arc<Control>) -> anyhow::Result<()> {
+async fn serve_flight(
+    addr: std::net::SocketAddr,
+    control: Arc<Control>,
+    access: Access,
+) -> anyhow::Result<()> {
     #[cfg(feature = "flight")]
     {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -118,14 +153,14 @@ async fn serve_flight(addr: std::net::SocketAddr, control: Arc<Control>) -> anyh
             .with_context(|| format!("listening on {addr} (debug.flight_addr)"))?;
         tracing::info!(%addr, "Arrow Flight endpoint is serving");
         tokio::spawn(async move {
-            if let Err(error) = veloflux::flight::serve(listener, control).await {
+            if let Err(error) = veloflux::flight::serve(listener, control, access).await {
                 tracing::error!(%error, "the Arrow Flight endpoint stopped");
             }
         });
     }
     #[cfg(not(feature = "flight"))]
     {
-        let _ = control;
+        let _ = (control, access);
         tracing::warn!(%addr, "debug.flight_addr is set but this build has no Flight endpoint (feature `flight`)");
     }
     Ok(())

@@ -5,6 +5,11 @@
     clippy::expect_used,
     reason = "test support: a failure is a failed test"
 )]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "shared by several test binaries, each using part of it"
+)]
 mod support;
 
 use serde_json::{Value, json};

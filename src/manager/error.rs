@@ -12,6 +12,9 @@ pub enum ApiError {
     /// 400: the request is wrong; the message names the field or the SQL problem.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: the request carries no valid token.
+    #[error("{0}")]
+    Unauthorized(String),
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -36,6 +39,7 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

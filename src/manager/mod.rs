@@ -3,6 +3,7 @@
 //! Handlers translate HTTP to [`Control`] operations and back; every error leaves as
 //! `{"error": {"code", "message"}}` with the status that says whose fault it is.
 
+mod auth;
 mod debug;
 mod error;
 mod json;
@@ -14,10 +15,11 @@ mod transfer;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::{Router, middleware};
 
+pub use auth::{Access, constant_time_eq};
 pub use error::ApiError;
 
 use crate::control::Control;
@@ -26,8 +28,8 @@ use crate::control::Control;
 /// attack.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The control plane's routes over `control`.
-pub fn app(control: Arc<Control>) -> Router {
+/// The control plane's routes over `control`, open to whom `access` lets in.
+pub fn app(control: Arc<Control>, access: Access) -> Router {
     let router = Router::new();
     #[cfg(feature = "profiling")]
     let router = router.route("/debug/pprof/profile", get(profile::profile));
@@ -59,13 +61,21 @@ pub fn app(control: Arc<Control>) -> Router {
         .route("/import", post(transfer::import))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(access),
+            auth::require_token,
+        ))
         .with_state(control)
 }
 
 /// A router serving only `/metrics`, for `metrics.addr`.
-pub fn metrics_app(control: Arc<Control>) -> Router {
+pub fn metrics_app(control: Arc<Control>, access: Access) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(access),
+            auth::require_token,
+        ))
         .with_state(control)
 }
 

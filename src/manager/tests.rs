@@ -26,7 +26,7 @@ impl Api {
         let storage = Storage::open(data.path()).unwrap();
         let control = Control::open(storage, Runtime::new(RuntimeConfig::default())).unwrap();
         Self {
-            router: super::app(Arc::new(control)),
+            router: super::app(Arc::new(control), super::Access::default()),
             _data: data,
         }
     }

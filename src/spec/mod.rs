@@ -5,6 +5,7 @@
 
 mod name;
 mod pipeline;
+mod redact;
 mod stream;
 
 pub use name::validate_name;
@@ -12,6 +13,7 @@ pub use pipeline::{
     CommonSinkProps, EncoderSpec, EventTimeOptions, PipelineOptions, PipelineSpec, SinkKind,
     SinkSpec,
 };
+pub use redact::REDACTED;
 pub use stream::{DecoderSpec, EventTimeSpec, MemoryProps, SchemaSpec, StreamKind, StreamSpec};
 
 /// A spec that does not hold up; the message names the field.

@@ -82,6 +82,8 @@ pub(crate) struct Server {
     child: Child,
     pub(crate) addr: SocketAddr,
     http: reqwest::Client,
+    /// Sent as `Authorization: Bearer <token>` with every request.
+    token: Option<String>,
 }
 
 impl Server {
@@ -101,12 +103,18 @@ impl Server {
             child,
             addr,
             http: reqwest::Client::new(),
+            token: None,
         };
         wait_until("the server answers /healthz", async || {
             server.get("/healthz").await.0 == 200
         })
         .await;
         server
+    }
+
+    /// Sends `token` with every request from now on (`None`: no token).
+    pub(crate) fn with_token(&mut self, token: Option<&str>) {
+        self.token = token.map(str::to_owned);
     }
 
     /// `GET path`: the status and the JSON (or text) answer.
@@ -131,6 +139,9 @@ impl Server {
             .request(method, format!("http://{}{path}", self.addr));
         if let Some(body) = body {
             request = request.json(body);
+        }
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
         }
         let Ok(response) = request.send().await else {
             return (0, Value::Null);
