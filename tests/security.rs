@@ -76,7 +76,10 @@ async fn with_a_token_set_every_endpoint_but_healthz_answers_401_without_it() {
     for (method, path) in ROUTES {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let (status, body) = server.send(method.clone(), path, Some(&json!({}))).await;
-        assert!(status != 401 && status < 500, "{method} {path}: {status} {body}");
+        assert!(
+            status != 401 && status < 500,
+            "{method} {path}: {status} {body}"
+        );
     }
 }
 

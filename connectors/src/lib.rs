@@ -7,6 +7,7 @@
 
 mod backoff;
 pub mod codec;
+pub mod delivery;
 pub mod error;
 pub mod memory;
 pub mod mqtt;

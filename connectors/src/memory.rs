@@ -6,15 +6,17 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::delivery::Delivery;
+
 /// Named topics, each delivering every message to every current subscriber.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryHub {
-    topics: Arc<Mutex<HashMap<String, Vec<mpsc::Sender<Bytes>>>>>,
+    topics: Arc<Mutex<HashMap<String, Vec<mpsc::Sender<Delivery>>>>>,
 }
 
 impl MemoryHub {
     /// Subscribes to `topic`; messages arrive on the returned channel, which holds `capacity`.
-    pub fn subscribe(&self, topic: &str, capacity: usize) -> mpsc::Receiver<Bytes> {
+    pub fn subscribe(&self, topic: &str, capacity: usize) -> mpsc::Receiver<Delivery> {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
         if let Ok(mut topics) = self.topics.lock() {
             topics.entry(topic.to_owned()).or_default().push(sender);
@@ -28,14 +30,15 @@ impl MemoryHub {
         let subscribers = self.subscribers(topic);
         let mut closed = false;
         for subscriber in &subscribers {
-            closed |= subscriber.send(message.clone()).await.is_err();
+            let delivery = Delivery::unacknowledged(message.clone());
+            closed |= subscriber.send(delivery).await.is_err();
         }
         if closed {
             self.forget_closed(topic);
         }
     }
 
-    fn subscribers(&self, topic: &str) -> Vec<mpsc::Sender<Bytes>> {
+    fn subscribers(&self, topic: &str) -> Vec<mpsc::Sender<Delivery>> {
         let topics = self.topics.lock();
         topics
             .ok()
@@ -64,7 +67,10 @@ mod tests {
         drop(second);
         hub.publish("t", Bytes::from_static(b"a")).await;
         hub.publish("other", Bytes::from_static(b"b")).await;
-        assert_eq!(first.recv().await.unwrap(), Bytes::from_static(b"a"));
+        assert_eq!(
+            first.recv().await.unwrap().payload,
+            Bytes::from_static(b"a")
+        );
         assert_eq!(hub.subscribers("t").len(), 1);
     }
 }

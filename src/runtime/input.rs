@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::delivery::{Ack, Delivery};
 use veloflux_connectors::memory::MemoryHub;
 use veloflux_connectors::mqtt::MqttSource;
 use veloflux_connectors::status::ConnectorStatus;
@@ -18,9 +18,16 @@ use super::batcher::{BatchPolicy, next_batch, take_queued};
 use super::stats::StageStats;
 use crate::spec::{SpecError, StreamKind, StreamSpec};
 
+/// A decoded batch of a shared stream and the acknowledgements of its messages, which go to
+/// the broker once every pipeline reading the stream has let go of them.
+pub(super) type SharedBatch = (RecordBatch, Acks);
+
+/// The acknowledgements of a micro-batch's messages.
+pub(super) type Acks = Arc<Vec<Ack>>;
+
 /// A subscription's payloads and the status of its connection, if it has one.
 pub(super) struct Subscription {
-    pub(super) payloads: mpsc::Receiver<Bytes>,
+    pub(super) payloads: mpsc::Receiver<Delivery>,
     pub(super) status: Option<Arc<ConnectorStatus>>,
 }
 
@@ -57,15 +64,15 @@ pub(super) fn subscribe(
 pub(super) enum Input {
     /// Payloads from the pipeline's own subscription, decoded here.
     Payloads {
-        receiver: mpsc::Receiver<Bytes>,
+        receiver: mpsc::Receiver<Delivery>,
         decoder: JsonDecoder,
-        queued: Vec<Bytes>,
+        queued: Vec<Delivery>,
     },
     /// Batches of a shared stream, with the columns this pipeline reads.
     Batches {
-        receiver: mpsc::Receiver<RecordBatch>,
+        receiver: mpsc::Receiver<SharedBatch>,
         columns: Vec<usize>,
-        queued: Vec<RecordBatch>,
+        queued: Vec<SharedBatch>,
     },
 }
 
@@ -108,6 +115,17 @@ impl Input {
         }
     }
 
+    /// Takes the acknowledgements of the current micro-batch's messages.
+    pub(super) fn take_acks(&mut self) -> Acks {
+        match self {
+            Self::Payloads { queued, .. } => Arc::new(take_acks(queued)),
+            Self::Batches { queued, .. } => queued
+                .first()
+                .map(|(_, acks)| acks.clone())
+                .unwrap_or_default(),
+        }
+    }
+
     /// The current micro-batch as a record batch of the plan's source schema; bad payloads
     /// are counted in `stats` and skipped.
     pub(super) fn batch(&mut self, stats: &StageStats) -> Option<RecordBatch> {
@@ -119,7 +137,7 @@ impl Input {
                 columns, queued, ..
             } => {
                 let started = Instant::now();
-                let batch = queued.first()?.project(columns).ok()?;
+                let batch = queued.first()?.0.project(columns).ok()?;
                 stats.record_batch(batch.num_rows(), batch.num_rows(), started.elapsed());
                 Some(batch)
             }
@@ -130,13 +148,13 @@ impl Input {
 /// Decodes `payloads`, counting them, the rows they gave and the ones that were skipped.
 pub(super) fn decode_counted(
     decoder: &mut JsonDecoder,
-    payloads: &[Bytes],
+    payloads: &[Delivery],
     stats: &StageStats,
 ) -> Option<RecordBatch> {
     let started = Instant::now();
     let decoded = decoder.decode(payloads).ok()?;
     stats.record_batch(payloads.len(), decoded.batch.num_rows(), started.elapsed());
-    stats.record_bytes(payloads.iter().map(Bytes::len).sum());
+    stats.record_bytes(payloads.iter().map(|payload| payload.payload.len()).sum());
     stats.record_errors(decoded.errors.len(), || {
         decoded
             .errors
@@ -145,6 +163,14 @@ pub(super) fn decode_counted(
             .unwrap_or_default()
     });
     Some(decoded.batch)
+}
+
+/// The acknowledgements of `deliveries`, taken out of them.
+pub(super) fn take_acks(deliveries: &mut [Delivery]) -> Vec<Ack> {
+    deliveries
+        .iter_mut()
+        .filter_map(|delivery| delivery.ack.take())
+        .collect()
 }
 
 /// The positions in `full` of the fields of `wanted`.

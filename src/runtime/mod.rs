@@ -199,8 +199,9 @@ impl Runtime {
             plan_stats: stats.plan.clone(),
             window_stats: stats.window.clone(),
             taps,
+            shutdown: shutdown.clone(),
         };
-        let task = tokio::spawn(task.run(shutdown.clone()));
+        let task = tokio::spawn(task.run());
         let stream_name = stream.shared.then(|| stream.name.clone());
         Ok(Running {
             shutdown,
@@ -233,7 +234,7 @@ impl Runtime {
         policy: BatchPolicy,
     ) -> Result<
         (
-            tokio::sync::mpsc::Receiver<arrow::array::RecordBatch>,
+            tokio::sync::mpsc::Receiver<input::SharedBatch>,
             Option<Arc<ConnectorStatus>>,
             Arc<stats::StageStats>,
         ),

@@ -5,11 +5,12 @@ use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use tokio_util::sync::CancellationToken;
+use veloflux_connectors::delivery::Ack;
 use veloflux_planner::PlanStep;
 
 use super::batcher::BatchPolicy;
 use super::executor::{Executed, PlanExecutor, wall_clock_ms};
-use super::input::Input;
+use super::input::{Acks, Input};
 use super::sink::Sink;
 use super::stats::StageStats;
 use super::tap::{TapPoint, Taps};
@@ -35,7 +36,11 @@ pub(super) struct PipelineTask {
     pub(super) plan_stats: Arc<StageStats>,
     pub(super) window_stats: Option<Arc<WindowStats>>,
     pub(super) taps: Arc<Taps>,
+    pub(super) shutdown: CancellationToken,
 }
+
+/// How long a stopping pipeline waits for its sinks to confirm what it sent.
+const STOP_PATIENCE: Duration = Duration::from_secs(5);
 
 /// What wakes a pipeline.
 enum Wake {
@@ -48,7 +53,8 @@ impl PipelineTask {
     /// Processes batches until the input ends or `shutdown` is cancelled; then processes what
     /// is already queued, so a stop loses nothing that was received. Windows still open at a
     /// stop are dropped: they are incomplete.
-    pub(super) async fn run(mut self, shutdown: CancellationToken) {
+    pub(super) async fn run(mut self) {
+        let shutdown = self.shutdown.clone();
         loop {
             let window_end = window_end_sleep(self.executor.next_deadline());
             let wake = tokio::select! {
@@ -73,11 +79,19 @@ impl PipelineTask {
         }
     }
 
-    /// Processes one batch; false when the pipeline must stop.
+    /// Processes one batch, then acknowledges its messages once the sinks have what it
+    /// produced; false when the pipeline must stop.
     async fn process(&mut self) -> bool {
         let Some(batch) = self.input.batch(&self.source_stats) else {
             return true;
         };
+        let acks = self.input.take_acks();
+        let healthy = self.process_batch(batch).await;
+        settle(&self.sinks, &self.shutdown, acks).await;
+        healthy
+    }
+
+    async fn process_batch(&mut self, batch: RecordBatch) -> bool {
         if batch.num_rows() == 0 {
             return true;
         }
@@ -139,6 +153,31 @@ impl PipelineTask {
             }
         }
         within_cap
+    }
+}
+
+/// Waits until every sink has what was sent safe, then lets go of `acks`, which
+/// acknowledges the messages to the broker. A pipeline stopping while a sink cannot confirm
+/// waits a little, then abandons them: the broker will deliver them again.
+async fn settle(sinks: &[Sink], shutdown: &CancellationToken, acks: Acks) {
+    if acks.is_empty() {
+        return;
+    }
+    let confirmed = async {
+        for sink in sinks {
+            sink.confirmed().await;
+        }
+    };
+    tokio::pin!(confirmed);
+    tokio::select! {
+        () = &mut confirmed => return,
+        () = shutdown.cancelled() => {}
+    }
+    if tokio::time::timeout(STOP_PATIENCE, confirmed)
+        .await
+        .is_err()
+    {
+        acks.iter().for_each(Ack::abandon);
     }
 }
 

@@ -4,21 +4,20 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::delivery::Delivery;
 use veloflux_connectors::memory::MemoryHub;
 use veloflux_connectors::status::ConnectorStatus;
 
 use super::batcher::{BatchPolicy, next_batch};
-use super::input::{decode_counted, subscribe};
+use super::input::{SharedBatch, decode_counted, subscribe, take_acks};
 use super::stats::StageStats;
 use crate::spec::{SpecError, StreamSpec};
 
-type Subscribers = Arc<Mutex<HashMap<String, mpsc::Sender<RecordBatch>>>>;
+type Subscribers = Arc<Mutex<HashMap<String, mpsc::Sender<SharedBatch>>>>;
 
 /// A running shared stream.
 pub(super) struct SharedStream {
@@ -59,7 +58,7 @@ impl SharedStream {
     }
 
     /// Adds pipeline `id`; its batches arrive on the returned channel.
-    pub(super) fn subscribe(&self, id: &str, capacity: usize) -> mpsc::Receiver<RecordBatch> {
+    pub(super) fn subscribe(&self, id: &str, capacity: usize) -> mpsc::Receiver<SharedBatch> {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
         if let Ok(mut subscribers) = self.subscribers.lock() {
             subscribers.insert(id.to_owned(), sender);
@@ -94,7 +93,7 @@ impl SharedStream {
 
 /// The task that decodes a shared stream's payloads and hands the batches out.
 struct FanOut {
-    payloads: mpsc::Receiver<Bytes>,
+    payloads: mpsc::Receiver<Delivery>,
     decoder: JsonDecoder,
     subscribers: Subscribers,
     stats: Arc<StageStats>,
@@ -105,6 +104,7 @@ impl FanOut {
     async fn run(mut self) {
         let mut queued = Vec::new();
         while next_batch(&mut self.payloads, self.policy, &mut queued).await {
+            let acks = Arc::new(take_acks(&mut queued));
             let Some(batch) = decode_counted(&mut self.decoder, &queued, &self.stats) else {
                 continue;
             };
@@ -114,7 +114,7 @@ impl FanOut {
             };
             for sender in senders {
                 // A pipeline that stopped has closed its channel; the others still get theirs.
-                let _ = sender.send(batch.clone()).await;
+                let _ = sender.send((batch.clone(), acks.clone())).await;
             }
         }
     }

@@ -75,6 +75,19 @@ impl Sink {
         }
     }
 
+    /// Resolves once what was sent is safe: acknowledged by the broker for an MQTT sink at
+    /// QoS 1 or 2, at once otherwise.
+    pub(super) async fn confirmed(&self) {
+        if let Target::Mqtt(sink) = &self.target {
+            sink.confirmed().await;
+            let lost = sink.take_lost();
+            self.stats
+                .record_errors(usize::try_from(lost).unwrap_or(usize::MAX), || {
+                    "the broker lost its session before acknowledging these messages".to_owned()
+                });
+        }
+    }
+
     /// Encodes `batch` and sends its messages, waiting while the destination is busy.
     pub(super) async fn send(&mut self, batch: &RecordBatch) {
         let started = Instant::now();

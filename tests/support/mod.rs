@@ -3,6 +3,7 @@
 //! broker process that a test may kill), an HTTP client and an MQTT subscriber.
 
 mod fixture;
+mod mosquitto;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -15,6 +16,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
 
 pub(crate) use fixture::{Filtering, filtering, filtering_pipeline};
+pub(crate) use mosquitto::Mosquitto;
 
 /// How long a test waits for something that should happen.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
@@ -200,9 +202,21 @@ pub(crate) struct Subscriber {
 impl Subscriber {
     /// Subscribes to `topic` on `broker_url` and waits until the broker confirmed.
     pub(crate) async fn start(broker_url: &str, topic: &str) -> Self {
+        Self::start_with(options(broker_url, "sub"), topic).await
+    }
+
+    /// [`Self::start`] with a persistent session: the broker keeps what is published while
+    /// the connection is down (and, if it persists, across its own restarts).
+    pub(crate) async fn start_persistent(broker_url: &str, topic: &str) -> Self {
+        let mut options = options(broker_url, "persistent-sub");
+        options.set_clean_session(false);
+        Self::start_with(options, topic).await
+    }
+
+    async fn start_with(options: MqttOptions, topic: &str) -> Self {
         let received = Arc::<Mutex<Vec<String>>>::default();
         let subscribed = Arc::<Mutex<bool>>::default();
-        let (client, mut events) = AsyncClient::new(options(broker_url, "sub"), 64);
+        let (client, mut events) = AsyncClient::new(options, 64);
         let (sink, flag, topic) = (received.clone(), subscribed.clone(), topic.to_owned());
         let task = tokio::spawn(async move {
             loop {
@@ -295,6 +309,48 @@ fn options(broker_url: &str, role: &str) -> MqttOptions {
     let mut options = MqttOptions::new(id, host, port.parse().expect("a port"));
     options.set_keep_alive(Duration::from_secs(5));
     options
+}
+
+/// Publishes `payloads` at QoS 1 from one client, `per_tick` every `tick`, riding out broker
+/// restarts (the client sends again what was not acknowledged); resolves to how many the
+/// broker acknowledged once all were.
+pub(crate) fn steady_publisher(
+    broker_url: &str,
+    topic: &str,
+    payloads: Vec<String>,
+    (per_tick, tick): (usize, Duration),
+) -> tokio::task::JoinHandle<usize> {
+    let (client, mut events) = AsyncClient::new(options(broker_url, "steady-pub"), 1024);
+    let topic = topic.to_owned();
+    let total = payloads.len();
+    tokio::spawn(async move {
+        let sender = tokio::spawn(async move {
+            for chunk in payloads.chunks(per_tick.max(1)) {
+                for payload in chunk {
+                    let _ = client
+                        .publish(
+                            &topic,
+                            QoS::AtLeastOnce,
+                            false,
+                            payload.clone().into_bytes(),
+                        )
+                        .await;
+                }
+                tokio::time::sleep(tick).await;
+            }
+            client
+        });
+        let mut acknowledged = 0;
+        while acknowledged < total {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) => acknowledged += 1,
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        drop(sender.await);
+        acknowledged
+    })
 }
 
 /// The JSON body of a stream reading `topic` with the reference columns.

@@ -1,9 +1,13 @@
 //! The MQTT sink: publishes messages, keeping its connection alive and reconnecting with
-//! backoff in a task of its own.
+//! backoff in a task of its own. At QoS 1 and 2 it counts what the broker acknowledged, so
+//! the pipeline can wait until everything it published is safe.
 
 use std::sync::Arc;
 
-use rumqttc::{AsyncClient, EventLoop, QoS};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::MqttConfig;
@@ -22,7 +26,18 @@ pub struct MqttSink {
     qos: QoS,
     retain: bool,
     status: Arc<ConnectorStatus>,
+    progress: Arc<Progress>,
     connection: JoinHandle<()>,
+}
+
+/// Messages published at QoS 1 or 2, those the broker acknowledged, and those a broker that
+/// lost its state made the client drop.
+#[derive(Debug, Default)]
+struct Progress {
+    published: AtomicU64,
+    acknowledged: AtomicU64,
+    lost: AtomicU64,
+    changed: Notify,
 }
 
 impl MqttSink {
@@ -32,16 +47,29 @@ impl MqttSink {
     /// When the configuration is invalid.
     pub fn try_new(config: &MqttConfig, default_client_id: &str) -> Result<Self> {
         config.validate()?;
-        let options = config.client_options(default_client_id)?;
+        let qos = config.quality_of_service()?;
+        let mut options = config.client_options(default_client_id)?;
+        if qos != QoS::AtMostOnce {
+            // A persistent session makes the client publish again, after a reconnection, what
+            // the broker had not acknowledged.
+            options.set_clean_session(false);
+        }
         let (client, events) = AsyncClient::new(options, REQUEST_CAPACITY);
         let status = Arc::<ConnectorStatus>::default();
-        let connection = tokio::spawn(drive(events, status.clone(), config.topic.clone()));
+        let progress = Arc::<Progress>::default();
+        let connection = tokio::spawn(drive(
+            events,
+            status.clone(),
+            progress.clone(),
+            config.topic.clone(),
+        ));
         Ok(Self {
             client,
             topic: config.topic.clone(),
-            qos: config.quality_of_service()?,
+            qos,
             retain: config.retain,
             status,
+            progress,
             connection,
         })
     }
@@ -59,7 +87,31 @@ impl MqttSink {
         self.client
             .publish(&self.topic, self.qos, self.retain, payload)
             .await
-            .map_err(|error| Error::External(format!("publishing to '{}': {error}", self.topic)))
+            .map_err(|error| Error::External(format!("publishing to '{}': {error}", self.topic)))?;
+        if self.qos != QoS::AtMostOnce {
+            self.progress.published.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Messages published at QoS 1 or 2 that a broker which lost its state made the client
+    /// drop before they were acknowledged, since the last call.
+    pub fn take_lost(&self) -> u64 {
+        self.progress.lost.swap(0, Ordering::Relaxed)
+    }
+
+    /// Resolves once the broker has acknowledged every message published so far (at QoS 0,
+    /// at once). While the broker is away it waits: the client publishes again when it is
+    /// back.
+    pub async fn confirmed(&self) {
+        let target = self.progress.published.load(Ordering::Relaxed);
+        loop {
+            let changed = self.progress.changed.notified();
+            if self.progress.acknowledged.load(Ordering::Relaxed) >= target {
+                return;
+            }
+            changed.await;
+        }
     }
 }
 
@@ -69,14 +121,41 @@ impl Drop for MqttSink {
     }
 }
 
+impl Progress {
+    /// The broker has no session for the client, which then drops what was not acknowledged:
+    /// count it as lost instead of waiting for it forever.
+    fn forget_unacknowledged(&self, topic: &str) {
+        let published = self.published.load(Ordering::Relaxed);
+        let acknowledged = self.acknowledged.swap(published, Ordering::Relaxed);
+        let lost = published.saturating_sub(acknowledged);
+        if lost > 0 {
+            tracing::warn!(%topic, lost, "the broker lost its session: messages not acknowledged before it went away are lost");
+            self.lost.fetch_add(lost, Ordering::Relaxed);
+        }
+        self.changed.notify_waiters();
+    }
+}
+
 /// Polls the connection forever: that is what sends queued messages and reconnects.
-async fn drive(mut events: EventLoop, status: Arc<ConnectorStatus>, topic: String) {
+async fn drive(
+    mut events: EventLoop,
+    status: Arc<ConnectorStatus>,
+    progress: Arc<Progress>,
+    topic: String,
+) {
     let mut backoff = Backoff::default();
     loop {
         match events.poll().await {
-            Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+            Ok(Event::Incoming(Packet::ConnAck(connack))) => {
                 status.set_connected();
                 backoff.reset();
+                if !connack.session_present {
+                    progress.forget_unacknowledged(&topic);
+                }
+            }
+            Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => {
+                progress.acknowledged.fetch_add(1, Ordering::Relaxed);
+                progress.changed.notify_waiters();
             }
             Ok(_) => {}
             Err(error) => {

@@ -1,9 +1,12 @@
 //! The MQTT source: subscribes, hands every payload to the pipeline, and reconnects and
 //! resubscribes with backoff whenever the connection drops.
+//!
+//! At QoS 1 and 2 the session is persistent (clean session off, the client id stable), so the
+//! broker keeps what is published while the source is away, and messages are acknowledged
+//! by hand: only when the pipeline has handled them (see [`crate::delivery`]).
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -11,10 +14,12 @@ use tokio_util::sync::CancellationToken;
 use super::MqttConfig;
 use crate::Result;
 use crate::backoff::Backoff;
+use crate::delivery::{Ack, Delivery};
 use crate::status::ConnectorStatus;
 
-/// Requests (subscribe, disconnect) the client may queue before they are sent.
-const REQUEST_CAPACITY: usize = 16;
+/// Requests (subscribe, acknowledgements, disconnect) the client may queue before they are
+/// sent: room for the acknowledgements of a whole micro-batch.
+const REQUEST_CAPACITY: usize = 16 * 1024;
 
 /// A subscription delivering payloads into a bounded channel.
 pub struct MqttSource {
@@ -32,13 +37,18 @@ impl MqttSource {
     /// When the configuration is invalid.
     pub fn try_new(config: &MqttConfig, default_client_id: &str) -> Result<Self> {
         config.validate()?;
-        let options = config.client_options(default_client_id)?;
+        let qos = config.quality_of_service()?;
+        let mut options = config.client_options(default_client_id)?;
+        if qos != QoS::AtMostOnce {
+            options.set_clean_session(false);
+            options.set_manual_acks(true);
+        }
         let (client, events) = AsyncClient::new(options, REQUEST_CAPACITY);
         Ok(Self {
             client,
             events,
             topic: config.topic.clone(),
-            qos: config.quality_of_service()?,
+            qos,
             status: Arc::default(),
         })
     }
@@ -48,9 +58,9 @@ impl MqttSource {
         self.status.clone()
     }
 
-    /// Receives until `shutdown` is cancelled or `output` closes, sending each payload to
+    /// Receives until `shutdown` is cancelled or `output` closes, sending each message to
     /// `output`. A full channel stops reading from the broker: backpressure, not loss.
-    pub async fn run(mut self, output: mpsc::Sender<Bytes>, shutdown: CancellationToken) {
+    pub async fn run(mut self, output: mpsc::Sender<Delivery>, shutdown: CancellationToken) {
         let mut backoff = Backoff::default();
         loop {
             let event = tokio::select! {
@@ -58,15 +68,21 @@ impl MqttSource {
                 event = self.events.poll() => event,
             };
             match event {
-                Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     self.status.set_connected();
                     backoff.reset();
-                    if !ack.session_present {
-                        self.subscribe();
-                    }
+                    // Even with a session present: subscribing again is harmless, and some
+                    // brokers keep the session but not its subscriptions.
+                    self.subscribe();
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
-                    if output.send(publish.payload).await.is_err() {
+                    let ack = (publish.qos != QoS::AtMostOnce)
+                        .then(|| Ack::new(self.client.clone(), &publish));
+                    let delivery = Delivery {
+                        payload: publish.payload,
+                        ack,
+                    };
+                    if output.send(delivery).await.is_err() {
                         break;
                     }
                 }

@@ -1,0 +1,126 @@
+//! Faults survived end to end: each test publishes a numbered stream at QoS 1 through the
+//! real server, breaks something mid-stream, and reports how many messages were sent and how
+//! many distinct ones arrived. None may be lost.
+
+#[expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failure is a failed test"
+)]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "shared by several test binaries, each using part of it"
+)]
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{
+    Server, Subscriber, broker_url, filtering_pipeline, publish, unique_topic, wait_until,
+};
+
+/// How many messages each test sends.
+const MESSAGES: usize = 600;
+
+/// Publishes messages `0..MESSAGES` (all passing the filter) at QoS 1, 20 every 25 ms.
+fn publish_numbered(broker: String, input: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let payloads: Vec<String> = (0..MESSAGES)
+            .map(|id| format!(r#"{{"user_id": {id}, "score": 1}}"#))
+            .collect();
+        for chunk in payloads.chunks(20) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            publish(&broker, &input, &chunk).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+}
+
+/// The distinct ids among `messages`.
+fn delivered_ids(messages: &[String]) -> BTreeSet<i64> {
+    messages
+        .iter()
+        .filter_map(|message| serde_json::from_str::<Value>(message).ok())
+        .filter_map(|row| row["user_id"].as_i64())
+        .collect()
+}
+
+/// Waits until every id arrived, then reports and checks the counts.
+async fn expect_everything(test: &str, subscriber: &Subscriber) {
+    let complete = async || delivered_ids(&subscriber.messages()).len() == MESSAGES;
+    let _ = tokio::time::timeout(Duration::from_secs(30), async {
+        while !complete().await {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let messages = subscriber.messages();
+    let delivered = delivered_ids(&messages);
+    let _ = writeln!(
+        std::io::stderr(),
+        "{test}: sent {MESSAGES}, delivered {} distinct ({} with duplicates), lost {}",
+        delivered.len(),
+        messages.len(),
+        MESSAGES - delivered.len()
+    );
+    let missing: Vec<_> = (0..MESSAGES as i64)
+        .filter(|id| !delivered.contains(id))
+        .take(20)
+        .collect();
+    assert!(missing.is_empty(), "{test}: lost {missing:?}...");
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_stream_at_qos_1_loses_nothing() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let (input, output) = (unique_topic("kill-in"), unique_topic("kill-out"));
+    let server = Server::start(data.path(), &[]).await;
+    filtering_pipeline(&server, "survivor", &broker, &input, &output).await;
+    let subscriber = Subscriber::start(&broker, &output).await;
+    let publisher = publish_numbered(broker.clone(), input.clone());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.kill();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let server = Server::start(data.path(), &[]).await;
+    publisher.await.unwrap();
+    expect_everything("SIGKILL mid-stream", &subscriber).await;
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_broker_stopped_for_seconds_mid_stream_loses_nothing_at_qos_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = match support::Mosquitto::start(dir.path()).await {
+        Ok(broker) => broker,
+        Err(reason) => {
+            let _ = writeln!(std::io::stderr(), "broker restart test skipped: {reason}");
+            return;
+        }
+    };
+    let url = broker.url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = ("restart/in", "restart/out");
+    filtering_pipeline(&server, "outlives", &url, input, output).await;
+    let subscriber = Subscriber::start_persistent(&url, output).await;
+    let payloads = (0..MESSAGES)
+        .map(|id| format!(r#"{{"user_id": {id}, "score": 1}}"#))
+        .collect();
+    let publisher =
+        support::steady_publisher(&url, input, payloads, (20, Duration::from_millis(25)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    broker.stop();
+    wait_until("the pipeline reports its lost connection", async || {
+        server.get("/pipelines/outlives/status").await.1["state"] == "failed"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    broker.restart().await;
+    assert_eq!(publisher.await.unwrap(), MESSAGES);
+    expect_everything("broker stopped mid-stream", &subscriber).await;
+}
