@@ -58,7 +58,7 @@ pub fn start(addr: SocketAddr) -> Result<(), BrokerError> {
 fn config(addr: SocketAddr) -> Config {
     let connections = ConnectionSettings {
         connection_timeout_ms: 60_000,
-        max_payload_size: 1 << 20,
+        max_payload_size: 16 << 20,
         max_inflight_count: 500,
         auth: None,
         external_auth: None,

@@ -123,6 +123,8 @@ pub struct RuntimeConfig {
     /// The most bytes the open windows of one pipeline may hold; a pipeline going over it is
     /// stopped with an error saying so.
     pub max_window_state_bytes: usize,
+    /// Payloads bigger than this are skipped unread and counted as decode errors.
+    pub max_payload_bytes: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -132,6 +134,7 @@ impl Default for RuntimeConfig {
             linger_ms: 0,
             channel_capacity: 8192,
             max_window_state_bytes: 64 << 20,
+            max_payload_bytes: 1 << 20,
         }
     }
 }

@@ -65,7 +65,7 @@ pub(super) enum Input {
     /// Payloads from the pipeline's own subscription, decoded here.
     Payloads {
         receiver: mpsc::Receiver<Delivery>,
-        decoder: JsonDecoder,
+        decoder: PayloadDecoder,
         queued: Vec<Delivery>,
     },
     /// Batches of a shared stream, with the columns this pipeline reads.
@@ -132,7 +132,7 @@ impl Input {
         match self {
             Self::Payloads {
                 decoder, queued, ..
-            } => decode_counted(decoder, queued, stats),
+            } => decoder.decode_counted(queued, stats),
             Self::Batches {
                 columns, queued, ..
             } => {
@@ -145,24 +145,50 @@ impl Input {
     }
 }
 
-/// Decodes `payloads`, counting them, the rows they gave and the ones that were skipped.
-pub(super) fn decode_counted(
-    decoder: &mut JsonDecoder,
-    payloads: &[Delivery],
-    stats: &StageStats,
-) -> Option<RecordBatch> {
-    let started = Instant::now();
-    let decoded = decoder.decode(payloads).ok()?;
-    stats.record_batch(payloads.len(), decoded.batch.num_rows(), started.elapsed());
-    stats.record_bytes(payloads.iter().map(|payload| payload.payload.len()).sum());
-    stats.record_errors(decoded.errors.len(), || {
-        decoded
-            .errors
-            .last()
-            .map(|error| error.error.to_string())
-            .unwrap_or_default()
-    });
-    Some(decoded.batch)
+/// A decoder that refuses payloads over `runtime.max_payload_bytes` before reading them.
+pub(super) struct PayloadDecoder {
+    decoder: JsonDecoder,
+    max_payload_bytes: usize,
+}
+
+impl PayloadDecoder {
+    pub(super) fn new(decoder: JsonDecoder, max_payload_bytes: usize) -> Self {
+        Self {
+            decoder,
+            max_payload_bytes,
+        }
+    }
+
+    /// Decodes `payloads`, counting them, the rows they gave and the ones that were skipped
+    /// (malformed, mistyped or too big).
+    pub(super) fn decode_counted(
+        &mut self,
+        payloads: &[Delivery],
+        stats: &StageStats,
+    ) -> Option<RecordBatch> {
+        let started = Instant::now();
+        let max = self.max_payload_bytes;
+        let oversized = payloads.iter().filter(|p| p.payload.len() > max).count();
+        let decoded = if oversized == 0 {
+            self.decoder.decode(payloads)
+        } else {
+            let fitting: Vec<&Delivery> =
+                payloads.iter().filter(|p| p.payload.len() <= max).collect();
+            self.decoder.decode(&fitting)
+        }
+        .ok()?;
+        stats.record_batch(payloads.len(), decoded.batch.num_rows(), started.elapsed());
+        stats.record_bytes(payloads.iter().map(|payload| payload.payload.len()).sum());
+        stats.record_errors(decoded.errors.len() + oversized, || {
+            match decoded.errors.last() {
+                Some(error) => error.error.to_string(),
+                None => {
+                    format!("a payload over runtime.max_payload_bytes ({max} bytes) was skipped")
+                }
+            }
+        });
+        Some(decoded.batch)
+    }
 }
 
 /// The acknowledgements of `deliveries`, taken out of them.

@@ -39,7 +39,7 @@ pub use window_stats::WindowSnapshot;
 
 use crate::config::RuntimeConfig;
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
-use input::{Input, column_indices, subscribe};
+use input::{Input, PayloadDecoder, column_indices, subscribe};
 use pipeline::{PipelineStats, PipelineTask};
 use shared::SharedStream;
 use sink::Sink;
@@ -151,7 +151,10 @@ impl Runtime {
                     .status
                     .map(|status| ("source".to_owned(), status)),
             );
-            let decoder = JsonDecoder::try_new(plan.source.schema.clone())?;
+            let decoder = PayloadDecoder::new(
+                JsonDecoder::try_new(plan.source.schema.clone())?,
+                self.inner.config.max_payload_bytes,
+            );
             Input::Payloads {
                 receiver: subscription.payloads,
                 decoder,
@@ -243,7 +246,8 @@ impl Runtime {
         let mut shared = self.lock_shared();
         if !shared.contains_key(&stream.name) {
             let capacity = self.inner.config.channel_capacity;
-            let started = SharedStream::start(stream, schema, &self.inner.hub, policy, capacity)?;
+            let limits = (capacity, self.inner.config.max_payload_bytes);
+            let started = SharedStream::start(stream, schema, &self.inner.hub, policy, limits)?;
             shared.insert(stream.name.clone(), started);
         }
         let Some(running) = shared.get(&stream.name) else {

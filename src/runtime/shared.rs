@@ -13,7 +13,7 @@ use veloflux_connectors::memory::MemoryHub;
 use veloflux_connectors::status::ConnectorStatus;
 
 use super::batcher::{BatchPolicy, next_batch};
-use super::input::{SharedBatch, decode_counted, subscribe, take_acks};
+use super::input::{PayloadDecoder, SharedBatch, subscribe, take_acks};
 use super::stats::StageStats;
 use crate::spec::{SpecError, StreamSpec};
 
@@ -34,12 +34,12 @@ impl SharedStream {
         schema: SchemaRef,
         hub: &MemoryHub,
         policy: BatchPolicy,
-        capacity: usize,
+        (capacity, max_payload_bytes): (usize, usize),
     ) -> Result<Self, SpecError> {
         let shutdown = CancellationToken::new();
         let client_id = format!("veloflux-shared-{}", stream.name);
         let subscription = subscribe(stream, &client_id, capacity, hub, shutdown.clone())?;
-        let decoder = JsonDecoder::try_new(schema)?;
+        let decoder = PayloadDecoder::new(JsonDecoder::try_new(schema)?, max_payload_bytes);
         let shared = Self {
             subscribers: Arc::default(),
             shutdown,
@@ -94,7 +94,7 @@ impl SharedStream {
 /// The task that decodes a shared stream's payloads and hands the batches out.
 struct FanOut {
     payloads: mpsc::Receiver<Delivery>,
-    decoder: JsonDecoder,
+    decoder: PayloadDecoder,
     subscribers: Subscribers,
     stats: Arc<StageStats>,
     policy: BatchPolicy,
@@ -105,7 +105,7 @@ impl FanOut {
         let mut queued = Vec::new();
         while next_batch(&mut self.payloads, self.policy, &mut queued).await {
             let acks = Arc::new(take_acks(&mut queued));
-            let Some(batch) = decode_counted(&mut self.decoder, &queued, &self.stats) else {
+            let Some(batch) = self.decoder.decode_counted(&queued, &self.stats) else {
                 continue;
             };
             let senders: Vec<_> = match self.subscribers.lock() {

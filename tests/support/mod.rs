@@ -271,10 +271,19 @@ impl Drop for Subscriber {
 
 /// Publishes `payloads` to `topic` at QoS 1 and waits until the broker acknowledged each.
 pub(crate) async fn publish(broker_url: &str, topic: &str, payloads: &[&str]) {
+    let payloads: Vec<Vec<u8>> = payloads
+        .iter()
+        .map(|payload| payload.as_bytes().to_vec())
+        .collect();
+    publish_bytes(broker_url, topic, &payloads).await;
+}
+
+/// [`publish`] for payloads that need not be text.
+pub(crate) async fn publish_bytes(broker_url: &str, topic: &str, payloads: &[Vec<u8>]) {
     let (client, mut events) = AsyncClient::new(options(broker_url, "pub"), 64);
     for payload in payloads {
         client
-            .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
+            .publish(topic, QoS::AtLeastOnce, false, payload.clone())
             .await
             .unwrap();
     }
@@ -308,6 +317,7 @@ fn options(broker_url: &str, role: &str) -> MqttOptions {
     );
     let mut options = MqttOptions::new(id, host, port.parse().expect("a port"));
     options.set_keep_alive(Duration::from_secs(5));
+    options.set_max_packet_size(32 << 20, 32 << 20);
     options
 }
 

@@ -9,8 +9,9 @@ use crate::{Error, Result};
 
 /// The keep-alive interval when none is configured.
 const DEFAULT_KEEP_ALIVE_SECS: u64 = 30;
-/// The largest packet accepted or sent: payloads past 1 MiB are refused by most brokers too.
-const MAX_PACKET_BYTES: usize = 1 << 20;
+/// The largest packet accepted or sent. Payloads are limited further (and counted when they
+/// are skipped) by the runtime; a packet past this breaks the connection.
+const MAX_PACKET_BYTES: usize = 16 << 20;
 
 /// Where and how to connect, as users write it in `props`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

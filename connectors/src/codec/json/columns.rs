@@ -16,7 +16,7 @@ use arrow::datatypes::{
 };
 
 use super::decode::DecodeError;
-use super::scanner::Scanner;
+use super::scanner::{Scanner, check_utf8};
 use super::values::ReadJson;
 use crate::{Error, Result};
 
@@ -327,6 +327,10 @@ impl ObjectColumns {
             .read_string(scratch)?
             .ok_or_else(|| scanner.syntax_error("a field name"))?;
         let index = self.names.iter().position(|candidate| **candidate == *name);
+        if index.is_none() {
+            // A known name is UTF-8 already; an unknown one must be checked.
+            check_utf8(name, 0)?;
+        }
         scanner.expect(b':', "':'")?;
         match index {
             Some(index) if !self.seen[index] => {

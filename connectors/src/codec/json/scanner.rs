@@ -241,14 +241,19 @@ impl<'a> Scanner<'a> {
         Err(DecodeError::Truncated)
     }
 
+    /// Skips the string at the cursor, checking that it is UTF-8 as JSON requires.
+    fn skip_string(&mut self) -> Result<(), DecodeError> {
+        self.pos += 1;
+        let start = self.pos;
+        let end = self.string_end()?.0;
+        self.pos = end + 1;
+        check_utf8(&self.bytes[start..end], start)
+    }
+
     /// Skips one value of any kind, checking that it is well formed.
     pub(super) fn skip_value(&mut self) -> Result<(), DecodeError> {
         match self.peek() {
-            Some(b'"') => {
-                self.pos += 1;
-                self.pos = self.string_end()?.0 + 1;
-                Ok(())
-            }
+            Some(b'"') => self.skip_string(),
             Some(b'{') => self.skip_container(b'}', true),
             Some(b'[') => self.skip_container(b']', false),
             Some(b't') => self.literal(b"true"),
@@ -265,8 +270,10 @@ impl<'a> Scanner<'a> {
         if !self.consume(close) {
             loop {
                 if keyed {
-                    self.expect(b'"', "a field name")?;
-                    self.pos = self.string_end()?.0 + 1;
+                    if self.peek() != Some(b'"') {
+                        return Err(self.syntax_error("a field name"));
+                    }
+                    self.skip_string()?;
                     self.expect(b':', "':'")?;
                 }
                 self.skip_value()?;
@@ -277,6 +284,17 @@ impl<'a> Scanner<'a> {
         }
         self.leave();
         Ok(())
+    }
+}
+
+/// An error unless `text`, found at `offset`, is UTF-8.
+pub(super) fn check_utf8(text: &[u8], offset: usize) -> Result<(), DecodeError> {
+    match std::str::from_utf8(text) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(DecodeError::Syntax {
+            offset: offset + error.valid_up_to(),
+            expected: "UTF-8 text",
+        }),
     }
 }
 

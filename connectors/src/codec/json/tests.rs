@@ -130,6 +130,29 @@ fn a_mistyped_value_is_skipped_with_its_payload_and_named() {
 }
 
 #[test]
+fn text_that_is_not_utf8_is_refused_even_where_no_column_reads_it() {
+    let payloads: [&[u8]; 4] = [
+        b"{\"user_id\": 1, \"note\": \"\xff\"}",
+        b"{\"user_id\": 2, \"\xfe\": 1}",
+        b"{\"user_id\": 3, \"meta\": {\"\xfe\": [\"\xc3\"]}}",
+        b"{\"user_id\": 4, \"note\": \"caf\xc3\xa9\"}",
+    ];
+    let decoded = JsonDecoder::try_new(reading_schema())
+        .unwrap()
+        .decode(&payloads)
+        .unwrap();
+    assert_eq!(
+        error_messages(&decoded),
+        [
+            "0: malformed JSON at byte 24: expected UTF-8 text",
+            "1: malformed JSON at byte 0: expected UTF-8 text",
+            "2: malformed JSON at byte 25: expected UTF-8 text",
+        ]
+    );
+    assert_eq!(decoded.batch.num_rows(), 1);
+}
+
+#[test]
 fn payloads_that_are_not_objects_are_refused() {
     let decoded = decode(reading_schema(), &["42", "", "[1]", "\"x\""]);
     assert_eq!(
