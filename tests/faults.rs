@@ -124,3 +124,70 @@ async fn a_broker_stopped_for_seconds_mid_stream_loses_nothing_at_qos_1() {
     assert_eq!(publisher.await.unwrap(), MESSAGES);
     expect_everything("broker stopped mid-stream", &subscriber).await;
 }
+
+/// The value of the unlabelled sample `name` in a Prometheus text exposition.
+fn sample(exposition: &str, name: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+#[tokio::test]
+async fn a_sink_far_slower_than_its_source_drops_nothing_and_memory_stays_bounded() {
+    let broker = broker_url();
+    let broker_addr: std::net::SocketAddr = broker
+        .trim_start_matches("tcp://")
+        .parse()
+        .expect("a broker address");
+    // 4 KB/s towards the broker for the sink: about 60 output messages a second, while
+    // the source is offered 600 in a burst.
+    let slow = support::throttled_proxy(broker_addr, 4_000).await;
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("slow-in"), unique_topic("slow-out"));
+    let stream = support::stream_spec("slow_stream", &broker, &input, false);
+    assert_eq!(server.post("/streams", Some(&stream)).await.0, 201);
+    let sql = "SELECT user_id, score FROM slow_stream WHERE score > 0";
+    let pipeline = support::pipeline_spec("slowpoke", sql, &format!("tcp://{slow}"), &output);
+    assert_eq!(server.post("/pipelines", Some(&pipeline)).await.0, 201);
+    assert_eq!(server.post("/pipelines/slowpoke/start", None).await.0, 200);
+    let subscriber = Subscriber::start(&broker, &output).await;
+    let (_, before) = server.get("/metrics").await;
+    let resident_before =
+        sample(before.as_str().unwrap(), "process_resident_memory_bytes").unwrap();
+    let payloads: Vec<String> = (0..MESSAGES)
+        .map(|id| format!(r#"{{"user_id": {id}, "score": 1}}"#))
+        .collect();
+    let payloads: Vec<&str> = payloads.iter().map(String::as_str).collect();
+    publish(&broker, &input, &payloads).await;
+    let mut peak = resident_before;
+    let memory = async {
+        loop {
+            let (_, metrics) = server.get("/metrics").await;
+            if let Some(resident) = sample(
+                metrics.as_str().unwrap_or_default(),
+                "process_resident_memory_bytes",
+            ) {
+                peak = peak.max(resident);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    tokio::select! {
+        () = expect_everything("slow sink", &subscriber) => {}
+        () = memory => {}
+    }
+    let growth = peak - resident_before;
+    let _ = writeln!(
+        std::io::stderr(),
+        "slow sink: resident memory grew by {:.1} MiB at most",
+        growth / f64::from(1 << 20)
+    );
+    // The channels hold at most channel_capacity (8192) messages of this size, and the
+    // sink's client 1024 requests: far below 32 MiB.
+    assert!(growth < f64::from(32 << 20), "grew by {growth} bytes");
+}

@@ -4,6 +4,7 @@
 
 mod fixture;
 mod mosquitto;
+mod throttle;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 pub(crate) use fixture::{Filtering, filtering, filtering_pipeline};
 pub(crate) use mosquitto::Mosquitto;
+pub(crate) use throttle::throttled_proxy;
 
 /// How long a test waits for something that should happen.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
@@ -281,12 +283,17 @@ pub(crate) async fn publish(broker_url: &str, topic: &str, payloads: &[&str]) {
 /// [`publish`] for payloads that need not be text.
 pub(crate) async fn publish_bytes(broker_url: &str, topic: &str, payloads: &[Vec<u8>]) {
     let (client, mut events) = AsyncClient::new(options(broker_url, "pub"), 64);
-    for payload in payloads {
+    let (topic, to_send) = (topic.to_owned(), payloads.to_vec());
+    // Sending waits for room in the client's queue, which only polling the events empties.
+    let sender = tokio::spawn(async move {
+        for payload in to_send {
+            client
+                .publish(&topic, QoS::AtLeastOnce, false, payload)
+                .await
+                .unwrap();
+        }
         client
-            .publish(topic, QoS::AtLeastOnce, false, payload.clone())
-            .await
-            .unwrap();
-    }
+    });
     let mut acknowledged = 0;
     let deadline = Instant::now() + DEADLINE;
     while acknowledged < payloads.len() && Instant::now() < deadline {
@@ -297,6 +304,7 @@ pub(crate) async fn publish_bytes(broker_url: &str, topic: &str, payloads: &[Vec
             Err(_) => break,
         }
     }
+    drop(sender.await);
     assert_eq!(
         acknowledged,
         payloads.len(),
