@@ -1,5 +1,5 @@
 //! The error of the benchmark support code: a failed setup step, named by the layer it came
-//! from, or a criterion result that cannot be read back.
+//! from, a criterion result that cannot be read back, or a load-tool run the broker cut short.
 
 use std::path::PathBuf;
 
@@ -42,6 +42,40 @@ pub enum Error {
     /// The chart could not be drawn or written.
     #[error("cannot draw the chart: {0}")]
     Chart(String),
+    /// The load tool was given a broker address it cannot use.
+    #[error("cannot use broker URL '{url}': {reason}")]
+    BrokerUrl {
+        /// The address as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The load tool was given a topic it cannot publish to or subscribe to.
+    #[error("cannot use topic '{topic}': {reason}")]
+    Topic {
+        /// The topic or filter as given.
+        topic: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The broker refused, dropped or never answered one of the load tool's connections.
+    #[error("{action} failed: {message}")]
+    Mqtt {
+        /// What the tool was doing, naming the topic or client.
+        action: String,
+        /// The MQTT client's error.
+        message: String,
+    },
+}
+
+impl Error {
+    /// An [`Error::Mqtt`] for `action` that failed with `error`.
+    pub fn mqtt(action: impl Into<String>, error: impl std::fmt::Display) -> Self {
+        Self::Mqtt {
+            action: action.into(),
+            message: error.to_string(),
+        }
+    }
 }
 
 /// The result of a benchmark support function.

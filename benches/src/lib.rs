@@ -4,11 +4,13 @@
 //! workload (a 10-column sensor stream and `SELECT user_id, score, device FROM s WHERE score >
 //! 0`), compare against the same row-at-a-time baseline, and file their results under the same
 //! names, all defined here so that a figure in `docs/PERFORMANCE.md` can be traced to one place.
+//! The `mqtt-load` tool ([`load`]) publishes the same messages through a broker.
 
 pub mod check;
 pub mod error;
 pub mod estimates;
 pub mod harness;
+pub mod load;
 pub mod row_at_a_time;
 pub mod stages;
 pub mod workload;

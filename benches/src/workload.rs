@@ -5,6 +5,8 @@
 //! -49.5..=49.5 so that `WHERE score > 0` keeps exactly half of any 100 consecutive messages.
 //! Message 42 is the reference message quoted in `docs/PERFORMANCE.md`.
 
+use std::fmt::Write as _;
+
 use arrow::datatypes::SchemaRef;
 use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType, arrow_schema};
 use veloflux_planner::{Catalog, PipelinePlan};
@@ -70,27 +72,48 @@ pub fn plan() -> Result<PipelinePlan> {
     Ok(veloflux_planner::plan(QUERY, &catalog()?)?)
 }
 
+/// The field [`timestamped_message`] adds: when the load tool sent the message, in microseconds
+/// since the Unix epoch.
+pub const SENT_MICROS_FIELD: &str = "sent_us";
+
 /// Message number `index` of the workload.
 pub fn message(index: usize) -> Vec<u8> {
+    render(index, index % 10_000, None)
+}
+
+/// Message number `index` with its `device` cycling through `devices` values (at least one) and
+/// a last field [`SENT_MICROS_FIELD`] holding `sent_micros`: what the MQTT load tool publishes,
+/// so that a `GROUP BY device` query sees a chosen number of groups and a pass-through query
+/// carries the send time to its output.
+pub fn timestamped_message(index: usize, devices: usize, sent_micros: u64) -> Vec<u8> {
+    render(index, index % devices.max(1), Some(sent_micros))
+}
+
+fn render(index: usize, device: usize, sent_micros: Option<u64>) -> Vec<u8> {
     // The moduli are picked so that message 42 is the reference message.
     let score = (index % 100) as f64 - 50.0 + 0.5;
     let temp = 20.0 + (index % 37) as f64 * 0.25;
-    format!(
+    let mut text = format!(
         concat!(
             r#"{{"user_id":{index},"device":"dev-{device:04}","score":{score},"#,
             r#""temp":{temp:.2},"humidity":{humidity},"ok":{ok},"site":"plant-{site}","#,
-            r#""seq":{index},"ts":{ts},"note":"reading"}}"#
+            r#""seq":{index},"ts":{ts},"note":"reading""#
         ),
         index = index,
-        device = index % 10_000,
+        device = device,
         score = score,
         temp = temp,
         humidity = 21 + index % 60,
         ok = !index.is_multiple_of(5),
         site = index % 13,
         ts = 1_700_000_000_000_u64 + index as u64,
-    )
-    .into_bytes()
+    );
+    if let Some(sent_micros) = sent_micros {
+        // Writing to a String cannot fail.
+        let _ = write!(text, r#","{SENT_MICROS_FIELD}":{sent_micros}"#);
+    }
+    text.push('}');
+    text.into_bytes()
 }
 
 /// Messages `0..count`.
@@ -126,6 +149,28 @@ mod tests {
             r#""ok":true,"site":"plant-3","seq":42,"ts":1700000000042,"note":"reading"}"#
         );
         assert_eq!(String::from_utf8(message(42)).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_timestamped_message_is_the_message_with_its_send_time_last() {
+        let expected = concat!(
+            r#"{"user_id":42,"device":"dev-0002","score":-7.5,"temp":21.25,"humidity":63,"#,
+            r#""ok":true,"site":"plant-3","seq":42,"ts":1700000000042,"note":"reading","#,
+            r#""sent_us":1700000000123456}"#
+        );
+        let payload = timestamped_message(42, 10, 1_700_000_000_123_456);
+        assert_eq!(String::from_utf8(payload).unwrap(), expected);
+    }
+
+    #[test]
+    fn timestamped_messages_cycle_through_the_devices() {
+        let devices: std::collections::BTreeSet<String> = (0..5000)
+            .map(|index| timestamped_message(index, 1000, 0))
+            .map(|payload| serde_json::from_slice::<serde_json::Value>(&payload).unwrap())
+            .map(|row| row["device"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(devices.len(), 1000);
+        assert_eq!(timestamped_message(7, 0, 0), timestamped_message(7, 1, 0));
     }
 
     #[test]
