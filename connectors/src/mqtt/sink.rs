@@ -54,7 +54,10 @@ impl MqttSink {
             // the broker had not acknowledged.
             options.set_clean_session(false);
         }
-        let (client, events) = AsyncClient::new(options, REQUEST_CAPACITY);
+        let (client, mut events) = AsyncClient::new(options, REQUEST_CAPACITY);
+        // A message is sent when it is ready, not when a packet fills (Nagle's algorithm
+        // would hold small messages back by tens of milliseconds).
+        events.network_options.set_tcp_nodelay(true);
         let status = Arc::<ConnectorStatus>::default();
         let progress = Arc::<Progress>::default();
         let connection = tokio::spawn(drive(

@@ -43,7 +43,9 @@ impl MqttSource {
             options.set_clean_session(false);
             options.set_manual_acks(true);
         }
-        let (client, events) = AsyncClient::new(options, REQUEST_CAPACITY);
+        let (client, mut events) = AsyncClient::new(options, REQUEST_CAPACITY);
+        // Acknowledgements are small and latency-bound: send them at once.
+        events.network_options.set_tcp_nodelay(true);
         Ok(Self {
             client,
             events,
