@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use arrow::datatypes::SchemaRef;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 
 use crate::runtime::{Launch, PipelineState, PipelineStatus, Runtime, Taps};
@@ -39,7 +42,7 @@ impl From<SpecError> for ControlError {
 }
 
 /// A pipeline as `GET /pipelines/:id` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PipelineView {
     /// Its id.
     pub id: String,
@@ -50,14 +53,14 @@ pub struct PipelineView {
 }
 
 /// Every stream and pipeline, as `GET /export` writes and `POST /import` reads them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Export {
     /// The streams.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::spec::objects")]
     pub streams: Vec<StreamSpec>,
     /// The pipelines and whether each should run.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::spec::objects")]
     pub pipelines: Vec<ExportedPipeline>,
 }
 
@@ -71,6 +74,30 @@ pub struct ExportedPipeline {
     /// Whether it should run.
     #[serde(default)]
     pub running: bool,
+}
+
+/// A pipeline spec's schema with `running` added: the spec is flattened into the export, and
+/// the `allOf` utoipa derives for that would refuse `running` under the spec's
+/// `additionalProperties: false`.
+impl utoipa::PartialSchema for ExportedPipeline {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = PipelineSpec::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            let running = ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .description(Some("Whether it should run."))
+                .default(Some(false.into()));
+            object.properties.insert("running".into(), running.into());
+            object.description = Some("A pipeline in an export.".into());
+        }
+        schema
+    }
+}
+
+impl ToSchema for ExportedPipeline {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        PipelineSpec::schemas(schemas);
+    }
 }
 
 struct StreamEntry {

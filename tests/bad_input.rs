@@ -1,23 +1,12 @@
 //! A corpus of bad payloads through the real server: each is counted and skipped, and the
 //! good messages around them still come out.
 
-#[expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support: a failure is a failed test"
-)]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "shared by several test binaries, each using part of it"
-)]
 mod support;
 
 use support::{Filtering, Subscriber, filtering, publish_bytes, wait_until};
 
 /// Payloads that must each be skipped, with what they are.
 fn corpus() -> Vec<(&'static str, Vec<u8>)> {
-    let good = |id: i64| format!(r#"{{"user_id": {id}, "score": 1}}"#).into_bytes();
     let mut huge = br#"{"user_id": 1, "score": 1, "note": ""#.to_vec();
     huge.resize(10 << 20, b'x');
     huge.extend_from_slice(br#""}"#);
@@ -44,7 +33,10 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("empty", Vec::new()),
         ("not an object", b"42".to_vec()),
         ("10 MB", huge),
-        ("good", good(7)),
+        (
+            "good, two rows",
+            br#"[{"user_id": 7, "score": 1}, {"user_id": 8, "score": -1}]"#.to_vec(),
+        ),
     ]
 }
 
@@ -75,6 +67,16 @@ async fn every_bad_payload_is_counted_and_skipped_and_the_good_ones_flow() {
         server.stage("corpus", "source").await["error_count"] == bad
     })
     .await;
+    let source = server.stage("corpus", "source").await;
+    let counts = (
+        source["records_in"].as_u64(),
+        source["records_out"].as_u64(),
+    );
+    assert_eq!(
+        counts,
+        (Some(bad as u64 + 2), Some(3)),
+        "messages in, rows out: {source}"
+    );
     let (_, status) = server.get("/pipelines/corpus/status").await;
     assert_eq!(status["state"], "running", "{status}");
 }

@@ -2,16 +2,6 @@
 //! real server, breaks something mid-stream, and reports how many messages were sent and how
 //! many distinct ones arrived. None may be lost.
 
-#[expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support: a failure is a failed test"
-)]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "shared by several test binaries, each using part of it"
-)]
 mod support;
 
 use std::collections::BTreeSet;

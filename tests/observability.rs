@@ -1,16 +1,6 @@
 //! Observability end to end: metrics against what was sent, CPU profiles, and the debug taps
 //! read over HTTP, Arrow Flight and from Python, on the real server binary.
 
-#[expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support: a failure is a failed test"
-)]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "shared by several test binaries, each using part of it"
-)]
 mod support;
 
 use std::io::Write;

@@ -3,16 +3,6 @@
 
 #![expect(clippy::expect_used, reason = "a test: a failure is a failed test")]
 
-#[expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support: a failure is a failed test"
-)]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "shared by several test binaries, each using part of it"
-)]
 mod support;
 
 use serde_json::json;

@@ -1,15 +1,5 @@
 //! Windowed pipelines end to end: the real server binary over real MQTT, in processing time.
 
-#[expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support: a failure is a failed test"
-)]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "shared by several test binaries, each using part of it"
-)]
 mod support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

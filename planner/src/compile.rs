@@ -187,15 +187,27 @@ impl Compiler {
         let outputs = self.outputs(parts.outputs)?;
         let scan = self.scan(predicate.iter().chain(outputs.iter().map(|(_, expr)| expr)));
         let input = self.input_schema(&scan.schema)?;
-        let mut steps = Vec::new();
+        self.finish(scan, Vec::new(), predicate.as_ref(), &outputs, &input)
+    }
+
+    /// The plan reading `source` through `steps`, then the filter `predicate` (if any) and
+    /// the SELECT list `outputs`, both over `input`.
+    pub(crate) fn finish(
+        &self,
+        source: SourceScan,
+        mut steps: Vec<PlanStep>,
+        predicate: Option<&Expr>,
+        outputs: &[(String, Expr)],
+        input: &DFSchema,
+    ) -> Result<PipelinePlan> {
         if let Some(predicate) = predicate {
-            steps.push(PlanStep::Filter(self.filter(&predicate, &input)?));
+            steps.push(PlanStep::Filter(self.filter(predicate, input)?));
         }
-        let project = self.project(&outputs, &input)?;
+        let project = self.project(outputs, input)?;
         let output_schema = project.schema.clone();
         steps.push(PlanStep::Project(project));
         Ok(PipelinePlan {
-            source: scan,
+            source,
             steps,
             output_schema,
         })

@@ -113,17 +113,9 @@ pub(crate) fn compile(
     steps.push(PlanStep::Aggregate(step));
     let post = Compiler::try_new(compiler.stream(), output.clone())?;
     let post_input = post.input_schema(&output)?;
-    if let Some(having) = post.where_clause(aggregate.having)? {
-        steps.push(PlanStep::Filter(post.filter(&having, &post_input)?));
-    }
-    let project = post.project(&post.outputs(parts.outputs)?, &post_input)?;
-    let output_schema = project.schema.clone();
-    steps.push(PlanStep::Project(project));
-    Ok(PipelinePlan {
-        source: scan,
-        steps,
-        output_schema,
-    })
+    let having = post.where_clause(aggregate.having)?;
+    let outputs = post.outputs(parts.outputs)?;
+    post.finish(scan, steps, having.as_ref(), &outputs, &post_input)
 }
 
 /// The event-time column, when the options ask for event time.

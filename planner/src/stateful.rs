@@ -273,7 +273,7 @@ pub(crate) fn compile(
         });
         descriptions.push(format!("{}: {}", call.text, call.field.data_type()));
     }
-    let mut steps = vec![PlanStep::Stateful(StatefulStep {
+    let steps = vec![PlanStep::Stateful(StatefulStep {
         functions: Arc::new(StatefulFunctions {
             calls: physical_calls,
             schema: with_calls.clone(),
@@ -281,15 +281,5 @@ pub(crate) fn compile(
         descriptions,
     })];
     let after = statement.input_schema(&with_calls)?;
-    if let Some(predicate) = predicate {
-        steps.push(PlanStep::Filter(statement.filter(&predicate, &after)?));
-    }
-    let project = statement.project(&outputs, &after)?;
-    let output_schema = project.schema.clone();
-    steps.push(PlanStep::Project(project));
-    Ok(PipelinePlan {
-        source: scan,
-        steps,
-        output_schema,
-    })
+    statement.finish(scan, steps, predicate.as_ref(), &outputs, &after)
 }

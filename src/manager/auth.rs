@@ -11,6 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
 
+/// The one path open to every request.
+pub(super) const OPEN_PATH: &str = "/healthz";
+
 /// Who may call the API.
 #[derive(Debug, Clone, Default)]
 pub struct Access {
@@ -26,7 +29,7 @@ impl Access {
         let Some(token) = &self.token else {
             return true;
         };
-        if path == "/healthz" || (self.metrics_public && path == "/metrics") {
+        if path == OPEN_PATH || (self.metrics_public && path == "/metrics") {
             return true;
         }
         authorization

@@ -9,14 +9,17 @@ use arrow::datatypes::Schema;
 use arrow_ipc::writer::StreamWriter;
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use veloflux_connectors::codec::json::{JsonEncoder, JsonFormat};
 
-use super::ApiError;
 use super::json::Body as JsonBody;
+use super::openapi::BodyRejected;
+use super::params::{Path, Query};
+use super::{ApiError, ErrorBody};
 use crate::control::Control;
 use crate::runtime::{MAX_RETAINED_BATCHES, Retention, Tail, TapPoint, Taps, UnknownTap};
 
@@ -25,14 +28,19 @@ const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
 /// The longest a tail may run.
 const MAX_TAIL: Duration = Duration::from_secs(300);
 
-/// `POST /pipelines/:id/debug`.
-#[derive(Debug, Deserialize)]
+/// What to retain: the body of `POST /pipelines/:id/debug`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DebugRequest {
+    /// Whether to retain batches; `false` drops what was kept.
     enabled: bool,
+    /// Batches kept per tap, the most recent ones (at most 256).
     #[serde(default = "default_max_batches")]
+    #[schema(default = default_max_batches)]
     max_batches: usize,
+    /// Seconds before retention turns itself off (at most 3600).
     #[serde(default = "default_ttl_secs")]
+    #[schema(default = default_ttl_secs)]
     ttl_secs: u64,
 }
 
@@ -45,14 +53,54 @@ fn default_ttl_secs() -> u64 {
 }
 
 /// Whether batches are retained, how many and for how much longer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct DebugState {
+    /// Whether batches are retained.
     enabled: bool,
+    /// Batches kept per tap, as granted.
     max_batches: Option<usize>,
+    /// How long retention lasts, as granted.
     ttl_secs: Option<u64>,
+    /// Seconds left before retention turns itself off.
     expires_in_secs: Option<u64>,
 }
 
+/// The batches retained, as JSON.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct JsonBatches {
+    /// The columns at the tap.
+    schema: Vec<TapColumn>,
+    /// How many batches the rows come from.
+    batches: usize,
+    /// Every row, as a JSON object.
+    #[schema(value_type = Vec<Object>)]
+    rows: Vec<serde_json::Value>,
+}
+
+/// A column's name and Arrow type.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct TapColumn {
+    /// The column's name.
+    name: String,
+    /// Its Arrow type, as Arrow prints it (`Int64`, `Utf8`, ...).
+    #[serde(rename = "type")]
+    data_type: String,
+}
+
+/// Retain the batches passing a pipeline's taps, or stop retaining them.
+#[utoipa::path(
+    post,
+    path = "/pipelines/{id}/debug",
+    operation_id = "set_debug",
+    tag = "debug",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    request_body = DebugRequest,
+    responses(
+        (status = 200, description = "Retention as granted.", body = DebugState),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+        BodyRejected,
+    )
+)]
 pub(super) async fn set(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -67,6 +115,19 @@ pub(super) async fn set(
     Ok(Json(state_of(&taps)))
 }
 
+/// Whether a pipeline's batches are retained.
+#[utoipa::path(
+    get,
+    path = "/pipelines/{id}/debug",
+    operation_id = "get_debug",
+    tag = "debug",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "Retention now.", body = DebugState),
+        (status = 400, description = "The id is not UTF-8.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn get(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -86,10 +147,15 @@ fn state_of(taps: &Taps) -> DebugState {
 }
 
 /// `?point=<tap>&limit=N` and `?point=<tap>&seconds=N`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct TapQuery {
+    /// The tap: `source`, `filter`, `project` or `sink` (the default).
+    #[param(inline, value_type = Option<TapPoint>)]
     point: Option<String>,
+    /// The most batches to return (`batches` only; at most 256).
     limit: Option<usize>,
+    /// How long to tail, in seconds (`tail` only; default 10, at most 300).
     seconds: Option<u64>,
 }
 
@@ -101,6 +167,24 @@ impl TapQuery {
     }
 }
 
+/// The batches retained at a tap, as JSON or as an Arrow IPC stream.
+#[utoipa::path(
+    get,
+    path = "/pipelines/{id}/debug/batches",
+    operation_id = "debug_batches",
+    tag = "debug",
+    params(("id" = String, Path, description = "The pipeline's id."), TapQuery),
+    responses(
+        (status = 200, description = "The batches: JSON by default, an Arrow IPC stream with \
+            `Accept: application/vnd.apache.arrow.stream`.", content(
+            (JsonBatches = "application/json"),
+            ("application/vnd.apache.arrow.stream"),
+        )),
+        (status = 400, description = "An unknown tap or a bad query string.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+        (status = 409, description = "The pipeline has not run since the server started.", body = ErrorBody),
+    )
+)]
 pub(super) async fn batches(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -146,10 +230,11 @@ fn ipc_stream(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u8>, ApiEr
 }
 
 /// The schema as `[{"name", "type"}]` and every row as a JSON object.
-fn json_batches(schema: &Schema, batches: &[RecordBatch]) -> Result<serde_json::Value, ApiError> {
-    let fields = schema.fields().iter().map(
-        |field| serde_json::json!({"name": field.name(), "type": field.data_type().to_string()}),
-    );
+fn json_batches(schema: &Schema, batches: &[RecordBatch]) -> Result<JsonBatches, ApiError> {
+    let columns = schema.fields().iter().map(|field| TapColumn {
+        name: field.name().clone(),
+        data_type: field.data_type().to_string(),
+    });
     let mut encoder = JsonEncoder::new(JsonFormat::MessagePerRow);
     let mut rows = Vec::new();
     for batch in batches {
@@ -163,11 +248,28 @@ fn json_batches(schema: &Schema, batches: &[RecordBatch]) -> Result<serde_json::
             );
         }
     }
-    Ok(
-        serde_json::json!({"schema": fields.collect::<Vec<_>>(), "batches": batches.len(), "rows": rows}),
-    )
+    Ok(JsonBatches {
+        schema: columns.collect(),
+        batches: batches.len(),
+        rows,
+    })
 }
 
+/// Every batch passing a tap until time is up, as one chunked Arrow IPC stream.
+#[utoipa::path(
+    get,
+    path = "/pipelines/{id}/debug/tail",
+    operation_id = "debug_tail",
+    tag = "debug",
+    params(("id" = String, Path, description = "The pipeline's id."), TapQuery),
+    responses(
+        (status = 200, description = "An Arrow IPC stream, ended when `seconds` are up.",
+            content(("application/vnd.apache.arrow.stream"))),
+        (status = 400, description = "An unknown tap or a bad query string.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+        (status = 409, description = "The pipeline has not run since the server started.", body = ErrorBody),
+    )
+)]
 pub(super) async fn tail(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,

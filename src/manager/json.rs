@@ -6,17 +6,19 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
+use crate::spec::Object;
 
 /// `axum::Json`, rejecting with [`ApiError`]: 415 without a JSON content type, 400 for
-/// malformed JSON, 422 naming the field for JSON of the wrong shape, 413 for a body too large.
+/// malformed JSON, 422 naming the field for JSON of the wrong shape (an array for the body
+/// included), 413 for a body too large.
 pub(super) struct Body<T>(pub(super) T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
+        match axum::Json::<Object<T>>::from_request(request, state).await {
+            Ok(axum::Json(Object(value))) => Ok(Self(value)),
             Err(rejection) => Err(rejected(&rejection)),
         }
     }

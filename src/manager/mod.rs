@@ -1,12 +1,16 @@
 //! The REST control plane (axum): streams, pipelines, export and import, health.
 //!
 //! Handlers translate HTTP to [`Control`] operations and back; every error leaves as
-//! `{"error": {"code", "message"}}` with the status that says whose fault it is.
+//! `{"error": {"code", "message"}}` with the status that says whose fault it is. Each handler
+//! carries its OpenAPI description (`#[utoipa::path]`) and is registered with it, so the
+//! document at `GET /openapi.json` lists exactly the routes served.
 
 mod auth;
 mod debug;
 mod error;
 mod json;
+mod openapi;
+mod params;
 mod pipelines;
 #[cfg(feature = "profiling")]
 mod profile;
@@ -16,13 +20,18 @@ mod transfer;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Router, middleware};
+use serde::Serialize;
+use utoipa::{OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::{Access, constant_time_eq};
 pub use error::ApiError;
 
 use crate::control::Control;
+use error::ErrorBody;
 
 /// The largest request body accepted: specs are small, and a bigger body is a mistake or an
 /// attack.
@@ -30,35 +39,7 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The control plane's routes over `control`, open to whom `access` lets in.
 pub fn app(control: Arc<Control>, access: Access) -> Router {
-    let router = Router::new();
-    #[cfg(feature = "profiling")]
-    let router = router.route("/debug/pprof/profile", get(profile::profile));
-    router
-        .route("/healthz", get(health))
-        .route("/metrics", get(metrics))
-        .route("/streams", post(streams::create).get(streams::list))
-        .route(
-            "/streams/{name}",
-            get(streams::describe).delete(streams::delete),
-        )
-        .route("/streams/describe/{name}", get(streams::describe))
-        .route("/pipelines", post(pipelines::create).get(pipelines::list))
-        .route(
-            "/pipelines/{id}",
-            get(pipelines::get)
-                .put(pipelines::replace)
-                .delete(pipelines::delete),
-        )
-        .route("/pipelines/{id}/start", post(pipelines::start))
-        .route("/pipelines/{id}/stop", post(pipelines::stop))
-        .route("/pipelines/{id}/explain", get(pipelines::explain))
-        .route("/pipelines/{id}/status", get(pipelines::status))
-        .route("/pipelines/{id}/stats", get(pipelines::stats))
-        .route("/pipelines/{id}/debug", post(debug::set).get(debug::get))
-        .route("/pipelines/{id}/debug/batches", get(debug::batches))
-        .route("/pipelines/{id}/debug/tail", get(debug::tail))
-        .route("/export", get(transfer::export))
-        .route("/import", post(transfer::import))
+    Router::from(described_routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
@@ -66,6 +47,37 @@ pub fn app(control: Arc<Control>, access: Access) -> Router {
             auth::require_token,
         ))
         .with_state(control)
+}
+
+/// Every route of [`app`] with its OpenAPI description: the router and the document of
+/// `/openapi.json` are built from this one list, so neither has a route the other lacks.
+fn described_routes() -> OpenApiRouter<Arc<Control>> {
+    let router = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi::document))
+        .routes(routes!(streams::create, streams::list))
+        .routes(routes!(streams::describe, streams::delete))
+        .routes(routes!(streams::describe_by_original_path))
+        .routes(routes!(pipelines::create, pipelines::list))
+        .routes(routes!(
+            pipelines::get,
+            pipelines::replace,
+            pipelines::delete
+        ))
+        .routes(routes!(pipelines::start))
+        .routes(routes!(pipelines::stop))
+        .routes(routes!(pipelines::explain))
+        .routes(routes!(pipelines::status))
+        .routes(routes!(pipelines::stats))
+        .routes(routes!(debug::set, debug::get))
+        .routes(routes!(debug::batches))
+        .routes(routes!(debug::tail))
+        .routes(routes!(transfer::export))
+        .routes(routes!(transfer::import));
+    #[cfg(feature = "profiling")]
+    let router = router.routes(routes!(profile::profile));
+    router
 }
 
 /// A router serving only `/metrics`, for `metrics.addr`.
@@ -79,10 +91,47 @@ pub fn metrics_app(control: Arc<Control>, access: Access) -> Router {
         .with_state(control)
 }
 
-async fn health() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({"status": "ok"}))
+/// `{"deleted": <name>}`: the answer to a delete.
+#[derive(Debug, Serialize, ToSchema)]
+struct Deleted {
+    /// The stream's name or the pipeline's id.
+    deleted: String,
 }
 
+/// `{"status": "ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`.
+    status: &'static str,
+}
+
+/// Whether the server answers; open even when the API needs a token.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health",
+    tag = "server",
+    security(()),
+    responses((status = 200, description = "The server answers.", body = Health))
+)]
+async fn health() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
+}
+
+/// Prometheus metrics of the server and of every pipeline (see `docs/metrics.md`).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "server",
+    security((), ("bearer" = [])),
+    responses((
+        status = 200,
+        description = "Prometheus text exposition format 0.0.4.",
+        body = String,
+        content_type = "text/plain"
+    ))
+)]
 async fn metrics(
     axum::extract::State(control): axum::extract::State<Arc<Control>>,
 ) -> impl axum::response::IntoResponse {

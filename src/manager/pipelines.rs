@@ -3,20 +3,25 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::ApiError;
 use super::json::Body;
+use super::openapi::BodyRejected;
+use super::params::Path;
+use super::{ApiError, Deleted, ErrorBody};
 use crate::control::{Control, PipelineView};
 use crate::runtime::{PipelineState, PipelineStatus, StageStatus};
 use crate::spec::PipelineSpec;
 
 /// A pipeline's id and state: the answer to create, start and stop.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(super) struct Summary {
+    /// The pipeline's id.
     id: String,
+    /// Whether it runs.
     status: PipelineState,
 }
 
@@ -29,6 +34,19 @@ impl From<PipelineView> for Summary {
     }
 }
 
+/// Create a pipeline (stopped): its SQL is planned now, against the streams that exist.
+#[utoipa::path(
+    post,
+    path = "/pipelines",
+    operation_id = "create_pipeline",
+    tag = "pipelines",
+    request_body = PipelineSpec,
+    responses(
+        (status = 201, description = "The pipeline exists, stopped.", body = Summary),
+        (status = 409, description = "A pipeline with that id exists.", body = ErrorBody),
+        BodyRejected,
+    )
+)]
 pub(super) async fn create(
     State(control): State<Arc<Control>>,
     Body(spec): Body<PipelineSpec>,
@@ -37,6 +55,14 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(view.into())))
 }
 
+/// List every pipeline and its state.
+#[utoipa::path(
+    get,
+    path = "/pipelines",
+    operation_id = "list_pipelines",
+    tag = "pipelines",
+    responses((status = 200, description = "Every pipeline.", body = Vec<Summary>))
+)]
 pub(super) async fn list(State(control): State<Arc<Control>>) -> Json<Vec<Summary>> {
     Json(
         control
@@ -48,6 +74,19 @@ pub(super) async fn list(State(control): State<Arc<Control>>) -> Json<Vec<Summar
     )
 }
 
+/// Get a pipeline: its state and spec.
+#[utoipa::path(
+    get,
+    path = "/pipelines/{id}",
+    operation_id = "get_pipeline",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "The pipeline, credentials redacted.", body = PipelineView),
+        (status = 400, description = "The id is not UTF-8.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn get(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -55,6 +94,23 @@ pub(super) async fn get(
     Ok(Json(control.pipeline(&id).await?))
 }
 
+/// Replace a pipeline's spec; a running pipeline restarts with the new one.
+#[utoipa::path(
+    put,
+    path = "/pipelines/{id}",
+    operation_id = "replace_pipeline",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    request_body(
+        content = PipelineSpec,
+        description = "The pipeline; `id` may be left out, and must match the path if not."
+    ),
+    responses(
+        (status = 200, description = "The pipeline as it now is.", body = PipelineView),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+        BodyRejected,
+    )
+)]
 pub(super) async fn replace(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -70,14 +126,40 @@ pub(super) async fn replace(
     Ok(Json(control.replace_pipeline(spec).await?))
 }
 
+/// Stop and delete a pipeline.
+#[utoipa::path(
+    delete,
+    path = "/pipelines/{id}",
+    operation_id = "delete_pipeline",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "The pipeline is gone.", body = Deleted),
+        (status = 400, description = "The id is not UTF-8.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn delete(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     control.delete_pipeline(&id).await?;
-    Ok(Json(serde_json::json!({"deleted": id})))
+    Ok(Json(Deleted { deleted: id }))
 }
 
+/// Start a pipeline (idempotent).
+#[utoipa::path(
+    post,
+    path = "/pipelines/{id}/start",
+    operation_id = "start_pipeline",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "The pipeline runs.", body = Summary),
+        (status = 400, description = "The id is not UTF-8, or the pipeline cannot start.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn start(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -85,6 +167,19 @@ pub(super) async fn start(
     Ok(Json(control.start_pipeline(&id).await?.into()))
 }
 
+/// Stop a pipeline (idempotent), after it processes what it has received.
+#[utoipa::path(
+    post,
+    path = "/pipelines/{id}/stop",
+    operation_id = "stop_pipeline",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "The pipeline is stopped.", body = Summary),
+        (status = 400, description = "The id is not UTF-8.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn stop(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -92,6 +187,19 @@ pub(super) async fn stop(
     Ok(Json(control.stop_pipeline(&id).await?.into()))
 }
 
+/// Explain a pipeline's plan: the columns it decodes and each step.
+#[utoipa::path(
+    get,
+    path = "/pipelines/{id}/explain",
+    operation_id = "explain_pipeline",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "The plan, as text.", body = String, content_type = "text/plain"),
+        (status = 400, description = "The id is not UTF-8.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn explain(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -99,6 +207,19 @@ pub(super) async fn explain(
     Ok(control.explain(&id).await? + "\n")
 }
 
+/// A pipeline's state, connections and counters.
+#[utoipa::path(
+    get,
+    path = "/pipelines/{id}/status",
+    operation_id = "pipeline_status",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "Its status.", body = PipelineStatus),
+        (status = 400, description = "The id is not UTF-8.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn status(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
@@ -106,6 +227,19 @@ pub(super) async fn status(
     Ok(Json(control.status(&id).await?))
 }
 
+/// A pipeline's counters per stage (the original API's `stats`).
+#[utoipa::path(
+    get,
+    path = "/pipelines/{id}/stats",
+    operation_id = "pipeline_stats",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    responses(
+        (status = 200, description = "One entry per stage: source, plan, then each sink.", body = Vec<StageStatus>),
+        (status = 400, description = "The id is not UTF-8.", body = ErrorBody),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+    )
+)]
 pub(super) async fn stats(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,

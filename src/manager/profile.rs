@@ -1,19 +1,42 @@
 //! `GET /debug/pprof/profile?seconds=N[&format=flamegraph]`.
 
-use axum::extract::Query;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::ApiError;
+use super::params::Query;
+use super::{ApiError, ErrorBody};
 use crate::telemetry::profile::{self, ProfileError, ProfileFormat};
 
-#[derive(Debug, Deserialize)]
+/// `?seconds=N&format=pprof|flamegraph`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ProfileQuery {
+    /// How long to sample (default 30, at most 60).
+    #[param(maximum = 60)]
     seconds: Option<u64>,
+    /// `pprof` (or `proto`, the default) or `flamegraph` (or `svg`).
+    #[param(pattern = "^(pprof|proto|flamegraph|svg)$")]
     format: Option<String>,
 }
 
+/// Sample every thread of the server and answer with a pprof protobuf or a flame graph.
+#[utoipa::path(
+    get,
+    path = "/debug/pprof/profile",
+    operation_id = "cpu_profile",
+    tag = "debug",
+    params(ProfileQuery),
+    responses(
+        (status = 200, description = "A pprof protobuf, or with `format=flamegraph` an SVG flame graph.", content(
+            ("application/octet-stream"),
+            ("image/svg+xml"),
+        )),
+        (status = 400, description = "A bad `seconds` or `format`.", body = ErrorBody),
+        (status = 409, description = "Another profile is being taken.", body = ErrorBody),
+    )
+)]
 pub(super) async fn profile(Query(query): Query<ProfileQuery>) -> Result<Response, ApiError> {
     let format = match query.format.as_deref() {
         None | Some("pprof" | "proto") => ProfileFormat::Pprof,

@@ -15,13 +15,14 @@ use crate::control::Control;
 use crate::runtime::Runtime;
 use crate::storage::Storage;
 
-struct Api {
-    router: Router,
+/// The router over a fresh data directory.
+pub(super) struct Api {
+    pub(super) router: Router,
     _data: tempfile::TempDir,
 }
 
 impl Api {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let data = tempfile::tempdir().unwrap();
         let storage = Storage::open(data.path()).unwrap();
         let control = Control::open(storage, Runtime::new(RuntimeConfig::default())).unwrap();
@@ -56,13 +57,13 @@ impl Api {
         (status, value)
     }
 
-    async fn call(&self, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(super) async fn call(&self, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
         let text = (!body.is_null()).then(|| body.to_string());
         self.send(method, path, text.as_deref(), true).await
     }
 }
 
-fn stream(name: &str) -> Value {
+pub(super) fn stream(name: &str) -> Value {
     json!({
         "name": name,
         "type": "memory",
@@ -74,7 +75,7 @@ fn stream(name: &str) -> Value {
     })
 }
 
-fn pipeline(id: &str, sql: &str) -> Value {
+pub(super) fn pipeline(id: &str, sql: &str) -> Value {
     json!({"id": id, "sql": sql, "sinks": [{"type": "nop"}]})
 }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::histogram::{BucketHistogram, HistogramSnapshot};
 
@@ -136,7 +137,7 @@ impl StageStats {
 }
 
 /// The counters of one stage at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StageSnapshot {
     /// Records (messages or rows) the stage took.
     pub records_in: u64,

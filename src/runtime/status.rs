@@ -1,6 +1,7 @@
 //! What `GET /pipelines/:id/status` reports of a pipeline.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::window_stats::WindowSnapshot;
 
@@ -8,7 +9,7 @@ use super::Running;
 use super::stats::StageSnapshot;
 
 /// Whether a pipeline runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PipelineState {
     /// Processing, with every connection up (or still being made).
@@ -20,7 +21,7 @@ pub enum PipelineState {
 }
 
 /// A pipeline's state and counters.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PipelineStatus {
     /// Whether it runs.
     pub state: PipelineState,
@@ -38,7 +39,7 @@ pub struct PipelineStatus {
 }
 
 /// One connection of a pipeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConnectorState {
     /// `source` or the sink's name.
     pub name: String,
@@ -49,7 +50,7 @@ pub struct ConnectorState {
 }
 
 /// The counters of one stage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StageStatus {
     /// `source`, `plan` or the sink's name.
     pub processor_id: String,

@@ -22,7 +22,8 @@ const MAX_TTL: Duration = Duration::from_secs(3600);
 const TAIL_CAPACITY: usize = 64;
 
 /// Where in a pipeline a tap sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum TapPoint {
     /// After decoding.
     Source,

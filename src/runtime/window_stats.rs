@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Counters of a pipeline's windows, updated once per batch.
 #[derive(Debug, Default)]
@@ -16,7 +17,7 @@ pub(super) struct WindowStats {
 }
 
 /// What status and metrics show of a pipeline's windows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WindowSnapshot {
     /// Rows dropped because they came behind the event-time watermark.
     pub late_rows: u64,

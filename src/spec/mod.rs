@@ -4,11 +4,14 @@
 //! happens here, before anything is stored or started, and names the offending field.
 
 mod name;
+mod object;
 mod pipeline;
 mod redact;
 mod stream;
 
 pub use name::validate_name;
+pub use object::Object;
+pub(crate) use object::objects;
 pub use pipeline::{
     CommonSinkProps, EncoderSpec, EventTimeOptions, PipelineOptions, PipelineSpec, SinkKind,
     SinkSpec,

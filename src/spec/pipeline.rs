@@ -1,14 +1,16 @@
 //! `POST /pipelines`: a SQL statement over a stream and the sinks its results go to.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use veloflux_connectors::codec::json::JsonFormat;
 use veloflux_connectors::mqtt::MqttConfig;
 
+use super::object::{object, objects, option_object};
 use super::stream::parse_props;
 use super::{MemoryProps, SpecError, validate_name};
 
 /// A pipeline as declared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineSpec {
     /// The pipeline's id; taken from the URL on `PUT`.
@@ -17,14 +19,15 @@ pub struct PipelineSpec {
     /// The statement it runs.
     pub sql: String,
     /// Where results go; at least one.
+    #[serde(deserialize_with = "objects")]
     pub sinks: Vec<SinkSpec>,
     /// Tuning.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub options: PipelineOptions,
 }
 
 /// One destination of a pipeline's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SinkSpec {
     /// An optional name, for status and stats.
@@ -33,19 +36,29 @@ pub struct SinkSpec {
     /// The kind of sink.
     #[serde(rename = "type")]
     pub kind: SinkKind,
-    /// Connection properties: [`MqttConfig`] for `mqtt`, [`MemoryProps`] for `memory`.
+    /// Connection properties: [`MqttConfig`] for `mqtt`, [`MemoryProps`] for `memory`;
+    /// `nop` has none.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub props: serde_json::Value,
     /// How results become messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub encoder: Option<EncoderSpec>,
     /// Accepted for compatibility with the original request shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub common_sink_props: Option<CommonSinkProps>,
 }
 
 /// The kinds of sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SinkKind {
     /// Publish to an MQTT broker.
@@ -57,19 +70,19 @@ pub enum SinkKind {
 }
 
 /// `{"type": "json", "props": {"format": "row" | "array"}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EncoderSpec {
     /// The encoder: `json`.
     #[serde(rename = "type")]
     pub kind: String,
     /// Encoder options.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub props: EncoderProps,
 }
 
 /// Options of the JSON encoder.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EncoderProps {
     /// `row` (default): one message per row; `array`: one JSON array per batch.
@@ -78,7 +91,7 @@ pub struct EncoderProps {
 }
 
 /// Batching of a sink's messages, from the original request shape.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommonSinkProps {
     /// Rows per batch.
@@ -90,11 +103,15 @@ pub struct CommonSinkProps {
 }
 
 /// Per-pipeline tuning; unset values come from the server's `runtime` configuration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineOptions {
     /// Event-time processing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub eventtime: Option<EventTimeOptions>,
     /// The most rows decoded into one micro-batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,7 +122,7 @@ pub struct PipelineOptions {
 }
 
 /// Event-time options of a pipeline.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTimeOptions {
     /// Whether windows follow the stream's event-time column.

@@ -2,13 +2,15 @@
 
 use arrow::datatypes::SchemaRef;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use veloflux_connectors::codec::schema::{ColumnSpec, arrow_schema};
 use veloflux_connectors::mqtt::MqttConfig;
 
+use super::object::{object, objects, option_object};
 use super::{SpecError, validate_name};
 
 /// A stream as declared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamSpec {
     /// The name SQL reads it by.
@@ -17,23 +19,29 @@ pub struct StreamSpec {
     #[serde(rename = "type")]
     pub kind: StreamKind,
     /// The columns of its messages.
+    #[serde(deserialize_with = "object")]
     pub schema: SchemaSpec,
     /// Connection properties: [`MqttConfig`] for `mqtt`, [`MemoryProps`] for `memory`.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub props: serde_json::Value,
     /// One subscription and one decode feed every pipeline reading the stream.
     #[serde(default)]
     pub shared: bool,
     /// How payloads are decoded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub decoder: DecoderSpec,
     /// The column holding each message's event time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub eventtime: Option<EventTimeSpec>,
 }
 
 /// Where a stream's messages come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamKind {
     /// An MQTT subscription.
@@ -43,26 +51,28 @@ pub enum StreamKind {
 }
 
 /// `{"type": "json", "props": {"columns": [...]}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaSpec {
     /// The schema format: `json`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The columns.
+    #[serde(deserialize_with = "object")]
     pub props: SchemaProps,
 }
 
 /// The columns of a schema.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaProps {
     /// One entry per column.
+    #[serde(deserialize_with = "objects")]
     pub columns: Vec<ColumnSpec>,
 }
 
 /// `{"type": "json", "props": {}}`: the only decoder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecoderSpec {
     /// The decoder: `json`.
@@ -70,6 +80,7 @@ pub struct DecoderSpec {
     pub kind: String,
     /// Decoder options; JSON has none.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub props: serde_json::Value,
 }
 
@@ -83,7 +94,7 @@ impl Default for DecoderSpec {
 }
 
 /// The column holding event time and how it is written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTimeSpec {
     /// The column name.

@@ -1,6 +1,16 @@
 //! What the end-to-end tests stand on: the real server binary on a free port, a broker
 //! (in-process by default, the one `VELOFLUX_TEST_MQTT` names otherwise, or a separate
 //! broker process that a test may kill), an HTTP client and an MQTT subscriber.
+//!
+//! Every test binary includes it and uses part of it; a failure here is a failed test.
+
+#![allow(
+    dead_code,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "shared by several test binaries, each using part of it; a failure is a failed test"
+)]
 
 mod fixture;
 mod mosquitto;

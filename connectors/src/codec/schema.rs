@@ -13,6 +13,7 @@ pub const TIMESTAMP_UNIT: TimeUnit = TimeUnit::Millisecond;
 
 /// One column of a stream schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColumnSpec {
     /// The field name in the payload and the column name in SQL.
     pub name: String,
@@ -20,14 +21,17 @@ pub struct ColumnSpec {
     pub data_type: ColumnType,
     /// The fields of a `struct` column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub fields: Option<Vec<ColumnSpec>>,
     /// The element of a `list` column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub element: Option<Box<ColumnSpec>>,
 }
 
 /// The column types a stream schema may declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[allow(
     missing_docs,

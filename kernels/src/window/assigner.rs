@@ -46,11 +46,16 @@ pub(super) trait Assigner: Send {
     /// Takes rows whose times are set (and none late).
     fn push(&mut self, context: &mut Context<'_>, inputs: Inputs) -> Result<()>;
 
-    /// Emits the windows that end at or before `watermark`.
-    fn close_until(&mut self, context: &mut Context<'_>, watermark: i64) -> Result<()>;
+    /// Emits the windows that end at or before `watermark`; windows that time does not close
+    /// have none.
+    fn close_until(&mut self, _context: &mut Context<'_>, _watermark: i64) -> Result<()> {
+        Ok(())
+    }
 
-    /// The time at which the next window ends, if one is open.
-    fn next_close(&self) -> Option<i64>;
+    /// The time at which the next window ends, if one is open that time closes.
+    fn next_close(&self) -> Option<i64> {
+        None
+    }
 
     /// The stream ended: emits every window that time alone would close, drops the others.
     fn close_all(&mut self, context: &mut Context<'_>) -> Result<()>;

@@ -49,14 +49,6 @@ impl Assigner for Sliding {
         Ok(())
     }
 
-    fn close_until(&mut self, _: &mut Context<'_>, _: i64) -> Result<()> {
-        Ok(())
-    }
-
-    fn next_close(&self) -> Option<i64> {
-        None
-    }
-
     fn close_all(&mut self, _: &mut Context<'_>) -> Result<()> {
         self.recent = None;
         Ok(())
