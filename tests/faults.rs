@@ -181,3 +181,28 @@ async fn a_sink_far_slower_than_its_source_drops_nothing_and_memory_stays_bounde
     // sink's client 1024 requests: far below 32 MiB.
     assert!(growth < f64::from(32 << 20), "grew by {growth} bytes");
 }
+
+#[tokio::test]
+async fn sigterm_mid_stream_flushes_and_acknowledges_what_was_received() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let (input, output) = (unique_topic("term-in"), unique_topic("term-out"));
+    let server = Server::start(data.path(), &[]).await;
+    filtering_pipeline(&server, "graceful", &broker, &input, &output).await;
+    let subscriber = Subscriber::start(&broker, &output).await;
+    let publisher = publish_numbered(broker.clone(), input.clone());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(server.terminate().success(), "the server exits 0");
+    let stopped_at = subscriber.messages().len();
+    let server = Server::start(data.path(), &[]).await;
+    publisher.await.unwrap();
+    expect_everything("SIGTERM mid-stream", &subscriber).await;
+    // What was received before the stop was processed and acknowledged: nothing comes twice.
+    let messages = subscriber.messages();
+    assert_eq!(
+        messages.len(),
+        delivered_ids(&messages).len(),
+        "duplicates after a graceful stop ({stopped_at} delivered before it)"
+    );
+    drop(server);
+}

@@ -22,8 +22,9 @@ use crate::spec::{SpecError, StreamKind, StreamSpec};
 /// the broker once every pipeline reading the stream has let go of them.
 pub(super) type SharedBatch = (RecordBatch, Acks);
 
-/// The acknowledgements of a micro-batch's messages.
-pub(super) type Acks = Arc<Vec<Ack>>;
+/// The holds on the acknowledgements of a micro-batch's messages: settled once what the
+/// batch produced is safe, abandoned (the broker delivers again) if dropped unsettled.
+pub(super) type Acks = Vec<Ack>;
 
 /// A subscription's payloads and the status of its connection, if it has one.
 pub(super) struct Subscription {
@@ -118,10 +119,10 @@ impl Input {
     /// Takes the acknowledgements of the current micro-batch's messages.
     pub(super) fn take_acks(&mut self) -> Acks {
         match self {
-            Self::Payloads { queued, .. } => Arc::new(take_acks(queued)),
+            Self::Payloads { queued, .. } => take_acks(queued),
             Self::Batches { queued, .. } => queued
-                .first()
-                .map(|(_, acks)| acks.clone())
+                .first_mut()
+                .map(|(_, acks)| std::mem::take(acks))
                 .unwrap_or_default(),
         }
     }

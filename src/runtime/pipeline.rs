@@ -82,10 +82,12 @@ impl PipelineTask {
     /// Processes one batch, then acknowledges its messages once the sinks have what it
     /// produced; false when the pipeline must stop.
     async fn process(&mut self) -> bool {
+        let acks = self.input.take_acks();
         let Some(batch) = self.input.batch(&self.source_stats) else {
+            // Nothing to deliver (nothing decodable): handled, or it would come back forever.
+            acks.into_iter().for_each(Ack::settle);
             return true;
         };
-        let acks = self.input.take_acks();
         let healthy = self.process_batch(batch).await;
         settle(&self.sinks, &self.shutdown, acks).await;
         healthy
@@ -156,9 +158,9 @@ impl PipelineTask {
     }
 }
 
-/// Waits until every sink has what was sent safe, then lets go of `acks`, which
-/// acknowledges the messages to the broker. A pipeline stopping while a sink cannot confirm
-/// waits a little, then abandons them: the broker will deliver them again.
+/// Waits until every sink has what was sent safe, then settles `acks`, which acknowledges the
+/// messages to the broker. A pipeline stopping while a sink cannot confirm waits a little,
+/// then drops them unsettled: the broker will deliver them again.
 async fn settle(sinks: &[Sink], shutdown: &CancellationToken, acks: Acks) {
     if acks.is_empty() {
         return;
@@ -169,15 +171,14 @@ async fn settle(sinks: &[Sink], shutdown: &CancellationToken, acks: Acks) {
         }
     };
     tokio::pin!(confirmed);
-    tokio::select! {
-        () = &mut confirmed => return,
-        () = shutdown.cancelled() => {}
-    }
-    if tokio::time::timeout(STOP_PATIENCE, confirmed)
-        .await
-        .is_err()
-    {
-        acks.iter().for_each(Ack::abandon);
+    let safe = tokio::select! {
+        () = &mut confirmed => true,
+        () = shutdown.cancelled() => {
+            tokio::time::timeout(STOP_PATIENCE, confirmed).await.is_ok()
+        }
+    };
+    if safe {
+        acks.into_iter().for_each(Ack::settle);
     }
 }
 

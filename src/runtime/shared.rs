@@ -8,7 +8,7 @@ use arrow::datatypes::SchemaRef;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use veloflux_connectors::codec::json::JsonDecoder;
-use veloflux_connectors::delivery::Delivery;
+use veloflux_connectors::delivery::{Ack, Delivery};
 use veloflux_connectors::memory::MemoryHub;
 use veloflux_connectors::status::ConnectorStatus;
 
@@ -47,6 +47,7 @@ impl SharedStream {
             stats: Arc::default(),
         };
         let fan_out = FanOut {
+            shutdown: shared.shutdown.clone(),
             payloads: subscription.payloads,
             decoder,
             subscribers: shared.subscribers.clone(),
@@ -93,6 +94,7 @@ impl SharedStream {
 
 /// The task that decodes a shared stream's payloads and hands the batches out.
 struct FanOut {
+    shutdown: CancellationToken,
     payloads: mpsc::Receiver<Delivery>,
     decoder: PayloadDecoder,
     subscribers: Subscribers,
@@ -103,9 +105,20 @@ struct FanOut {
 impl FanOut {
     async fn run(mut self) {
         let mut queued = Vec::new();
-        while next_batch(&mut self.payloads, self.policy, &mut queued).await {
-            let acks = Arc::new(take_acks(&mut queued));
+        loop {
+            // Stopped, it lets go of its channel at once, so the source can send the last
+            // acknowledgements and leave; what is queued comes again.
+            let more = tokio::select! {
+                () = self.shutdown.cancelled() => false,
+                more = next_batch(&mut self.payloads, self.policy, &mut queued) => more,
+            };
+            if !more {
+                break;
+            }
+            let acks = take_acks(&mut queued);
             let Some(batch) = self.decoder.decode_counted(&queued, &self.stats) else {
+                // Nothing decodable: handled, or it would come back forever.
+                acks.into_iter().for_each(Ack::settle);
                 continue;
             };
             let senders: Vec<_> = match self.subscribers.lock() {
@@ -113,9 +126,12 @@ impl FanOut {
                 Err(_) => break,
             };
             for sender in senders {
-                // A pipeline that stopped has closed its channel; the others still get theirs.
+                // A pipeline that stopped has closed its channel: its copy of the acks drops
+                // unsettled, and the messages come again. The others get theirs.
                 let _ = sender.send((batch.clone(), acks.clone())).await;
             }
+            // Handed on: the pipelines' copies decide.
+            acks.into_iter().for_each(Ack::settle);
         }
     }
 }

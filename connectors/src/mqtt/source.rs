@@ -6,6 +6,7 @@
 //! by hand: only when the pipeline has handled them (see [`crate::delivery`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
 use tokio::sync::mpsc;
@@ -20,6 +21,11 @@ use crate::status::ConnectorStatus;
 /// Requests (subscribe, acknowledgements, disconnect) the client may queue before they are
 /// sent: room for the acknowledgements of a whole micro-batch.
 const REQUEST_CAPACITY: usize = 16 * 1024;
+
+/// How long a stopped source waits for its pipeline's last acknowledgements.
+const LAST_ACKNOWLEDGEMENTS: Duration = Duration::from_secs(10);
+/// How long the connection must be idle for the last acknowledgements to count as sent.
+const QUIET: Duration = Duration::from_millis(50);
 
 /// A subscription delivering payloads into a bounded channel.
 pub struct MqttSource {
@@ -99,7 +105,29 @@ impl MqttSource {
                 }
             }
         }
+        self.send_last_acknowledgements(&output).await;
         let _ = self.client.try_disconnect();
+    }
+
+    /// After a stop, keeps the connection until the pipeline has finished with what it
+    /// received, so that its acknowledgements reach the broker. Messages arriving meanwhile
+    /// are not taken, nor acknowledged: the broker delivers them again.
+    async fn send_last_acknowledgements(&mut self, output: &mpsc::Sender<Delivery>) {
+        if self.qos == QoS::AtMostOnce {
+            return;
+        }
+        let events = &mut self.events;
+        let _ = tokio::time::timeout(LAST_ACKNOWLEDGEMENTS, async {
+            loop {
+                tokio::select! {
+                    () = output.closed() => break,
+                    event = events.poll() => if event.is_err() { return },
+                }
+            }
+            // The pipeline queued its last acknowledgements as it let go: send them.
+            while let Ok(Ok(_)) = tokio::time::timeout(QUIET, events.poll()).await {}
+        })
+        .await;
     }
 
     fn subscribe(&self) {
