@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .PHONY: help build release release-thin run test fmt clippy lint bench
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## Debug build of every crate
 	$(CARGO) build --workspace
@@ -41,3 +41,24 @@ bench: ## Criterion benches of codecs, kernels and the whole chain (release buil
 .PHONY: bench-chart
 bench-chart: ## Tables and chart of docs/PERFORMANCE.md from the last `make bench`
 	$(CARGO) run --release -q -p veloflux-benches --bin perf-chart
+
+# The end-to-end benches run the release server against a real broker (Mosquitto on
+# 127.0.0.1:1883 unless BROKER says otherwise); ARGS passes more flags (e.g. ARGS="--messages
+# 20000" for a quick run, ARGS="--server-cpus 1" to pin the server). Figures in
+# docs/PERFORMANCE.md.
+BROKER ?= tcp://127.0.0.1:1883
+ARGS ?=
+BENCH_BIN = "$${CARGO_TARGET_DIR:-target}/release"
+
+.PHONY: bench-e2e bench-sweep bench-footprint
+bench-e2e: ## End to end through the broker: relay ceiling, W1 at QoS 0 and 1, W2 (BROKER=, ARGS=)
+	$(CARGO) build --release -p veloflux -p veloflux-benches
+	$(BENCH_BIN)/bench-e2e --broker $(BROKER) $(ARGS)
+
+bench-sweep: ## W1 for batch_size x linger_ms; draws docs/img/batch-sweep.png (BROKER=, ARGS=)
+	$(CARGO) build --release -p veloflux -p veloflux-benches
+	$(BENCH_BIN)/bench-e2e --sweep --broker $(BROKER) $(ARGS)
+
+bench-footprint: release-thin ## Memory idle and per pipeline, restore time, binary sizes (BROKER=, ARGS=)
+	$(CARGO) build --release -p veloflux -p veloflux-benches
+	$(BENCH_BIN)/bench-footprint --broker $(BROKER) $(ARGS)

@@ -1,5 +1,6 @@
 //! The error of the benchmark support code: a failed setup step, named by the layer it came
-//! from, a criterion result that cannot be read back, or a load-tool run the broker cut short.
+//! from, a criterion result that cannot be read back, a load-tool run the broker cut short, or
+//! a server under test that did not start or answer.
 
 use std::path::PathBuf;
 
@@ -65,6 +66,25 @@ pub enum Error {
         action: String,
         /// The MQTT client's error.
         message: String,
+    },
+    /// The veloFlux server under test could not be started, did not become ready, or exited.
+    #[error("veloFlux server: {0}")]
+    Server(String),
+    /// A REST request to the server under test failed or was answered with an error.
+    #[error("{request} failed: {message}")]
+    Api {
+        /// The method and path, e.g. `POST /pipelines`.
+        request: String,
+        /// The transport error, or the status and body of the answer.
+        message: String,
+    },
+    /// A file of `/proc` (a process's CPU time or memory) could not be read or parsed.
+    #[error("cannot read {path}: {reason}")]
+    Proc {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read or what it lacked.
+        reason: String,
     },
 }
 

@@ -15,6 +15,13 @@ pub const PROJECT: &str = "project";
 pub const ENCODE: &str = "encode";
 /// The whole chain: payloads in, messages out.
 pub const CHAIN: &str = "chain";
+/// The whole chain of the windowed query beside the filter/project one, over the same
+/// messages.
+pub const WINDOW: &str = "window";
+/// The windowed query's chain.
+pub const WINDOWED: &str = "veloflux_window";
+/// The filter/project query's chain, in the window bench.
+pub const FILTER_PROJECT: &str = "veloflux_filter_project";
 
 /// The columnar implementation of a stage or of the chain.
 pub const VELOFLUX: &str = "veloflux";

@@ -4,9 +4,11 @@
 //! workload (a 10-column sensor stream and `SELECT user_id, score, device FROM s WHERE score >
 //! 0`), compare against the same row-at-a-time baseline, and file their results under the same
 //! names, all defined here so that a figure in `docs/PERFORMANCE.md` can be traced to one place.
-//! The `mqtt-load` tool ([`load`]) publishes the same messages through a broker.
+//! The `mqtt-load` tool ([`load`]) publishes the same messages through a broker, and the
+//! `bench-e2e` and `bench-footprint` tools ([`e2e`]) measure the release server through it.
 
 pub mod check;
+pub mod e2e;
 pub mod error;
 pub mod estimates;
 pub mod harness;

@@ -19,6 +19,13 @@ pub const STREAM: &str = "s";
 /// The query of the chain bench; the stage benches run its steps one at a time.
 pub const QUERY: &str = "SELECT user_id, score, device FROM s WHERE score > 0";
 
+/// The windowed query of the window bench: per device and second, a count and a mean.
+pub const WINDOW_QUERY: &str =
+    "SELECT device, count(*), avg(temp) FROM s GROUP BY device, TUMBLINGWINDOW(ss, 1)";
+
+/// How many devices the window bench's messages cycle through: its number of groups.
+pub const WINDOW_DEVICES: usize = 1000;
+
 /// The micro-batch sizes of the chain bench: from one message per batch (the latency-bound
 /// case) to the largest batch a source buffers.
 pub const CHAIN_BATCH_SIZES: [usize; 5] = [1, 16, 128, 1024, 8192];
@@ -114,6 +121,21 @@ fn render(index: usize, device: usize, sent_micros: Option<u64>) -> Vec<u8> {
     }
     text.push('}');
     text.into_bytes()
+}
+
+/// [`WINDOW_QUERY`], planned against [`catalog`].
+///
+/// # Errors
+/// When the planner rejects the query.
+pub fn window_plan() -> Result<PipelinePlan> {
+    Ok(veloflux_planner::plan(WINDOW_QUERY, &catalog()?)?)
+}
+
+/// Messages `0..count` with their `device` cycling through `devices` values.
+pub fn device_messages(count: usize, devices: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|index| render(index, index % devices.max(1), None))
+        .collect()
 }
 
 /// Messages `0..count`.

@@ -1,0 +1,220 @@
+//! Putting a workload on a server: unique topics and client ids, the stream and the pipeline
+//! created and started over REST, and a warm-up that returns only once the pipeline has
+//! been seen to consume input and gone quiet, so that a measured run starts on a live
+//! subscription and its output holds nothing from before.
+
+use std::time::Duration;
+
+use rumqttc::QoS;
+use tokio::time::Instant;
+
+use super::api::{self, Api};
+use super::specs::{self, Batching, Endpoint};
+use super::workloads::{Kind, Workload};
+use crate::load::broker::BrokerAddress;
+use crate::load::run::{self, RunConfig};
+use crate::{Error, Result};
+
+/// The id of the measured pipeline.
+pub const PIPELINE: &str = "bench";
+
+/// Messages of one warm-up round.
+const WARM_UP_MESSAGES: u64 = 100;
+
+/// Warm-up rounds before giving up on a pipeline that consumes nothing.
+const WARM_UP_ROUNDS: usize = 5;
+
+/// How long a pipeline may take to connect, or to show the warm-up in its counters.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// How often a pipeline's status is polled.
+const POLL: Duration = Duration::from_millis(50);
+
+/// The input and output topics of one run, and the prefix of its client ids: unique per
+/// process and run, so that nothing else on the broker mixes in.
+#[derive(Debug, Clone)]
+pub struct Topics {
+    /// Where the load tool publishes.
+    pub input: String,
+    /// Where the output appears.
+    pub output: String,
+    prefix: String,
+}
+
+impl Topics {
+    /// The topics of the run named `run`.
+    pub fn new(run: &str) -> Self {
+        let prefix = format!("bench-e2e-{}-{run}", std::process::id());
+        Self {
+            input: format!("bench-e2e/{}/{run}/in", std::process::id()),
+            output: format!("bench-e2e/{}/{run}/out", std::process::id()),
+            prefix,
+        }
+    }
+
+    /// The MQTT client id of the server's connection in `role` (`source`, `sink`).
+    pub fn client_id(&self, role: &str) -> String {
+        format!("{}-{role}", self.prefix)
+    }
+}
+
+/// A load-tool run of `messages` at `rate` (0: unthrottled) through `topics`.
+pub fn run_config(
+    broker: &BrokerAddress,
+    workload: Workload,
+    topics: &Topics,
+    messages: u64,
+    rate: u64,
+    drain: Duration,
+) -> RunConfig {
+    RunConfig {
+        broker: broker.clone(),
+        input: topics.input.clone(),
+        output: topics.output.clone(),
+        messages,
+        rate,
+        qos: qos(workload.qos),
+        expect_ratio: workload.expect_ratio().unwrap_or(0.0),
+        devices: workload.devices(),
+        drain,
+    }
+}
+
+/// The body of the pipeline that runs `workload` from `topics.input` to `topics.output`.
+///
+/// # Errors
+/// When `workload` is the relay, which has no pipeline.
+pub fn pipeline_spec(
+    broker: &BrokerAddress,
+    workload: Workload,
+    topics: &Topics,
+    batching: Option<Batching>,
+) -> Result<serde_json::Value> {
+    let sql = workload
+        .sql()
+        .ok_or_else(|| Error::Workload(format!("{} runs no pipeline", workload.name())))?;
+    let sink_id = topics.client_id("sink");
+    let sink = specs::mqtt_sink(&Endpoint {
+        broker,
+        topic: &topics.output,
+        qos: workload.qos,
+        client_id: &sink_id,
+    });
+    Ok(specs::pipeline(PIPELINE, sql, sink, batching))
+}
+
+/// Creates the stream and the pipeline of `workload`, starts it, and warms it up.
+///
+/// # Errors
+/// When a request is refused, or the pipeline does not connect or consume in time.
+pub async fn deploy(
+    api: &Api,
+    broker: &BrokerAddress,
+    workload: Workload,
+    topics: &Topics,
+    batching: Option<Batching>,
+) -> Result<()> {
+    let source_id = topics.client_id("source");
+    let source = Endpoint {
+        broker,
+        topic: &topics.input,
+        qos: workload.qos,
+        client_id: &source_id,
+    };
+    api.create_stream(&specs::stream(&source, false)).await?;
+    let pipeline = pipeline_spec(broker, workload, topics, batching)?;
+    api.create_pipeline(&pipeline).await?;
+    api.start_pipeline(PIPELINE).await?;
+    warm_up(api, broker, workload, topics).await
+}
+
+/// Waits until the pipeline is connected, then publishes warm-up rounds until its source has
+/// counted input and its sink has been quiet for a while (longer than a window for W2, whose
+/// warm-up rows come out only when the window closes).
+///
+/// # Errors
+/// When the pipeline does not connect, or consumes nothing after [`WARM_UP_ROUNDS`] rounds.
+pub async fn warm_up(
+    api: &Api,
+    broker: &BrokerAddress,
+    workload: Workload,
+    topics: &Topics,
+) -> Result<()> {
+    wait_connected(api).await?;
+    let config = run_config(
+        broker,
+        workload,
+        topics,
+        WARM_UP_MESSAGES,
+        0,
+        Duration::from_millis(200),
+    );
+    let settle = match workload.kind {
+        Kind::Window => Duration::from_millis(1500),
+        Kind::Relay | Kind::Filter => Duration::from_millis(300),
+    };
+    for _ in 0..WARM_UP_ROUNDS {
+        run::run(&config).await?;
+        if settled(api, settle).await? {
+            return Ok(());
+        }
+    }
+    Err(Error::Server(format!(
+        "pipeline '{PIPELINE}' consumed none of {WARM_UP_ROUNDS} warm-up rounds on '{}'",
+        topics.input
+    )))
+}
+
+/// The rows the pipeline's source has counted so far.
+///
+/// # Errors
+/// When the status cannot be read.
+pub async fn source_rows(api: &Api) -> Result<u64> {
+    let status = api.status(PIPELINE).await?;
+    Ok(api::stage_counter(&status, Some("source"), "records_in").unwrap_or(0))
+}
+
+async fn wait_connected(api: &Api) -> Result<()> {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let status = api.status(PIPELINE).await?;
+        if api::all_connected(&status) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Server(format!(
+                "pipeline '{PIPELINE}' did not connect in time: {status}"
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Whether the source has counted input and the sink's count stayed the same for `quiet`;
+/// false when the source counted nothing by the deadline.
+async fn settled(api: &Api, quiet: Duration) -> Result<bool> {
+    let deadline = Instant::now() + DEADLINE;
+    let mut last = (0, 0);
+    let mut since = Instant::now();
+    while Instant::now() < deadline {
+        let status = api.status(PIPELINE).await?;
+        let source = api::stage_counter(&status, Some("source"), "records_in").unwrap_or(0);
+        let sink = api::stage_counter(&status, None, "records_in").unwrap_or(0);
+        if (source, sink) != last {
+            last = (source, sink);
+            since = Instant::now();
+        } else if source > 0 && since.elapsed() >= quiet {
+            return Ok(true);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(false)
+}
+
+fn qos(level: u8) -> QoS {
+    match level {
+        0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        _ => QoS::ExactlyOnce,
+    }
+}

@@ -1,0 +1,98 @@
+//! Idle pipelines on one shared stream: each `SELECT ... WHERE ...` into a `nop` sink, created
+//! and started over REST, so that only what a pipeline costs at rest is measured.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::e2e::api::Api;
+use crate::e2e::deploy::Topics;
+use crate::e2e::specs::{self, Endpoint};
+use crate::load::broker::BrokerAddress;
+use crate::{Error, Result};
+
+/// How often the pipeline list is polled while waiting for pipelines to run.
+const POLL: Duration = Duration::from_millis(10);
+
+/// The id of idle pipeline number `index`.
+pub fn id(index: usize) -> String {
+    format!("idle-{index:05}")
+}
+
+/// The SQL of idle pipeline number `index`: a filter and a projection, each pipeline with a
+/// threshold of its own.
+pub fn sql(index: usize) -> String {
+    format!(
+        "SELECT user_id, score FROM {} WHERE score > {}",
+        specs::STREAM,
+        index % 50
+    )
+}
+
+/// Creates the shared MQTT stream all idle pipelines read, on `topics.input`.
+///
+/// # Errors
+/// When the request is refused.
+pub async fn create_stream(api: &Api, broker: &BrokerAddress, topics: &Topics) -> Result<()> {
+    let client_id = topics.client_id("shared");
+    let source = Endpoint {
+        broker,
+        topic: &topics.input,
+        qos: 0,
+        client_id: &client_id,
+    };
+    api.create_stream(&specs::stream(&source, true)).await?;
+    Ok(())
+}
+
+/// Creates and starts idle pipelines `range`.
+///
+/// # Errors
+/// When a request is refused.
+pub async fn create_and_start(api: &Api, range: std::ops::Range<usize>) -> Result<()> {
+    for index in range {
+        let id = id(index);
+        let spec = specs::pipeline(&id, &sql(index), specs::nop_sink(), None);
+        api.create_pipeline(&spec).await?;
+        api.start_pipeline(&id).await?;
+    }
+    Ok(())
+}
+
+/// Waits until `GET /pipelines` lists `count` pipelines, all running; returns when that was.
+///
+/// # Errors
+/// When a request fails, or `timeout` passes first.
+pub async fn wait_all_running(api: &Api, count: usize, timeout: Duration) -> Result<Instant> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let listed = api.list_pipelines().await.ok();
+        let running = listed.as_ref().map_or(0, |listed| {
+            listed
+                .iter()
+                .filter(|pipeline| pipeline.status == "running")
+                .count()
+        });
+        if running >= count {
+            return Ok(Instant::now());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Server(format!(
+                "{running} of {count} pipelines running after {timeout:?}"
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_in_creation_order_and_sql_varies() {
+        assert_eq!(id(7), "idle-00007");
+        assert!(id(999) < id(1000));
+        assert_eq!(sql(51), "SELECT user_id, score FROM s WHERE score > 1");
+    }
+}

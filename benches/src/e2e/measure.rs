@@ -1,0 +1,176 @@
+//! One row of the end-to-end table: the workload run unthrottled (throughput, loss, the
+//! server's CPU time and peak memory), then paced at a share of the rate it sustained, for
+//! latency. Each pipeline workload gets a fresh server, so that its CPU time and peak memory
+//! are its own.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::deploy::{self, Topics};
+use super::procfs;
+use super::relay;
+use super::server::{Server, ServerOptions};
+use super::table::{Measured, Paced, ServerUse};
+use super::workloads::{Kind, Workload};
+use crate::Result;
+use crate::load::broker::BrokerAddress;
+use crate::load::report::Report;
+use crate::load::run;
+
+/// What every measurement shares.
+#[derive(Debug, Clone)]
+pub struct Bench {
+    /// The broker the load tool and the server use.
+    pub broker: BrokerAddress,
+    /// How to run the server.
+    pub server: ServerOptions,
+    /// Messages per run.
+    pub messages: u64,
+    /// How long the output must stay quiet before a run ends.
+    pub drain: Duration,
+    /// The share of the sustained rate the latency run publishes at (0.5: half).
+    pub latency_share: f64,
+}
+
+/// Measures `workload`: through the relay, or through a pipeline on a server of its own whose
+/// data directory and log go under `work_dir`.
+///
+/// # Errors
+/// When the server, a request or a run fails.
+pub async fn measure(bench: &Bench, workload: Workload, work_dir: &Path) -> Result<Measured> {
+    match workload.kind {
+        Kind::Relay => measure_relay(bench, workload).await,
+        Kind::Filter | Kind::Window => measure_pipeline(bench, workload, work_dir).await,
+    }
+}
+
+/// Runs `workload` through a fresh server and pipeline at a fixed `rate` (for the latency of
+/// the target rate), returning the paced run's figures.
+///
+/// # Errors
+/// When the server, a request or the run fails.
+pub async fn latency_at(
+    bench: &Bench,
+    workload: Workload,
+    rate: u64,
+    work_dir: &Path,
+) -> Result<Paced> {
+    let name = format!("{}-at-{rate}", workload.name());
+    let server = start(bench, &name, work_dir).await?;
+    let api = server.api()?;
+    let topics = Topics::new(&name);
+    deploy::deploy(&api, &bench.broker, workload, &topics, None).await?;
+    let paced = paced(bench, workload, &topics, rate).await?;
+    server.terminate().await?;
+    Ok(paced)
+}
+
+async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
+    let topics = Topics::new(&workload.name());
+    let config = deploy::run_config(
+        &bench.broker,
+        workload,
+        &topics,
+        bench.messages,
+        0,
+        bench.drain,
+    );
+    let report = relay::run_through(&config, &topics).await?;
+    let mut measured = Measured {
+        workload,
+        report,
+        server: None,
+        paced: None,
+    };
+    if let Some(rate) = latency_rate(bench, &measured) {
+        let paced_topics = Topics::new(&format!("{}-paced", workload.name()));
+        let config = paced_config(bench, workload, &paced_topics, rate);
+        let report = relay::run_through(&config, &paced_topics).await?;
+        measured.paced = Some(summarise(rate, &report));
+    }
+    Ok(measured)
+}
+
+async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) -> Result<Measured> {
+    let name = workload.name();
+    let server = start(bench, &name, work_dir).await?;
+    let api = server.api()?;
+    let topics = Topics::new(&name);
+    deploy::deploy(&api, &bench.broker, workload, &topics, None).await?;
+    let ticks = procfs::clock_ticks();
+    let (cpu_before, rows_before) = (
+        procfs::cpu_time(server.pid(), ticks)?,
+        deploy::source_rows(&api).await?,
+    );
+    let config = deploy::run_config(
+        &bench.broker,
+        workload,
+        &topics,
+        bench.messages,
+        0,
+        bench.drain,
+    );
+    let report = run::run(&config).await?;
+    let cpu = procfs::cpu_time(server.pid(), ticks)?.saturating_sub(cpu_before);
+    let memory = procfs::memory(server.pid())?;
+    let source_rows = deploy::source_rows(&api).await?.saturating_sub(rows_before);
+    let mut measured = Measured {
+        workload,
+        report,
+        server: Some(ServerUse {
+            cpu,
+            peak_rss_kib: memory.peak_kib,
+            source_rows,
+        }),
+        paced: None,
+    };
+    if let Some(rate) = latency_rate(bench, &measured) {
+        measured.paced = Some(paced(bench, workload, &topics, rate).await?);
+    }
+    server.terminate().await?;
+    Ok(measured)
+}
+
+async fn start(bench: &Bench, name: &str, work_dir: &Path) -> Result<Server> {
+    let data_dir = work_dir.join(name);
+    std::fs::create_dir_all(&data_dir).map_err(|error| {
+        crate::Error::Server(format!("cannot create {}: {error}", data_dir.display()))
+    })?;
+    let log = work_dir.join(format!("{name}.log"));
+    Server::start(&bench.server, &data_dir, &log).await
+}
+
+/// The paced run's rate: the configured share of the rate the workload sustained, for
+/// workloads whose output carries a send time.
+fn latency_rate(bench: &Bench, measured: &Measured) -> Option<u64> {
+    if !measured.workload.carries_send_time() {
+        return None;
+    }
+    let rate = (measured.sustained_rate()? * bench.latency_share).round() as u64;
+    (rate > 0).then_some(rate)
+}
+
+async fn paced(bench: &Bench, workload: Workload, topics: &Topics, rate: u64) -> Result<Paced> {
+    let config = paced_config(bench, workload, topics, rate);
+    let report = run::run(&config).await?;
+    Ok(summarise(rate, &report))
+}
+
+fn paced_config(bench: &Bench, workload: Workload, topics: &Topics, rate: u64) -> run::RunConfig {
+    deploy::run_config(
+        &bench.broker,
+        workload,
+        topics,
+        bench.messages,
+        rate,
+        bench.drain,
+    )
+}
+
+fn summarise(rate: u64, report: &Report) -> Paced {
+    Paced {
+        rate,
+        loss: report.loss(),
+        latency: report.received.latency,
+    }
+}

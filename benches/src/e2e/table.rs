@@ -1,0 +1,329 @@
+//! What the end-to-end bench measured for each workload, the figures derived from it (ratio
+//! to the relay ceiling, loss, CPU per million messages, cores), and the table and JSON that
+//! report them.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::workloads::Workload;
+use crate::load::latency::LatencySummary;
+use crate::load::report::Report;
+
+/// What the server used during a measured run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServerUse {
+    /// CPU time (user + system) from just before the run until its output went quiet.
+    pub cpu: Duration,
+    /// The server's peak resident set (`VmHWM`) after the run, in KiB.
+    pub peak_rss_kib: u64,
+    /// The input rows the pipeline's source counted during the run.
+    pub source_rows: u64,
+}
+
+/// A second, paced run at a share of the measured maximum, for latency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paced {
+    /// The rate it published at, in messages per second.
+    pub rate: u64,
+    /// Expected minus received output messages.
+    pub loss: i64,
+    /// The latencies of its output.
+    pub latency: Option<LatencySummary>,
+}
+
+/// Everything measured for one workload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    /// The workload.
+    pub workload: Workload,
+    /// The unthrottled run.
+    pub report: Report,
+    /// What the server used (`None` for the relay, which runs in the bench's own process).
+    pub server: Option<ServerUse>,
+    /// The paced run, for workloads whose output carries a send time.
+    pub paced: Option<Paced>,
+}
+
+impl Measured {
+    /// Input messages per second the load tool published at.
+    pub fn throughput(&self) -> Option<f64> {
+        self.report.throughput_in()
+    }
+
+    /// The input messages that made it through: the output count over the expected ratio
+    /// for a one-for-one workload, the rows the server's source counted for an aggregate;
+    /// at most what was published.
+    pub fn carried(&self) -> Option<u64> {
+        let carried = match (self.workload.expect_ratio(), self.server) {
+            (Some(ratio), _) if ratio > 0.0 => {
+                (self.report.received.count as f64 / ratio).round() as u64
+            }
+            (_, Some(server)) => server.source_rows,
+            _ => return None,
+        };
+        Some(carried.min(self.report.published.count))
+    }
+
+    /// The rate the workload carried input through, in messages per second: [`Self::carried`]
+    /// over the longer of the publishing time and the output's span. Below the input rate
+    /// when the output lagged behind the input or some of it was lost.
+    pub fn sustained_rate(&self) -> Option<f64> {
+        let seconds = self.wall().as_secs_f64();
+        (seconds > 0.0).then_some(self.carried()? as f64 / seconds)
+    }
+
+    /// Messages lost: expected minus received output for a one-for-one workload; for an
+    /// aggregate (W2), published minus the input rows the server's source counted.
+    pub fn loss(&self) -> i64 {
+        match (self.workload.expect_ratio(), self.server) {
+            (None, Some(server)) => {
+                let lost = i128::from(self.report.published.count) - i128::from(server.source_rows);
+                i64::try_from(lost).unwrap_or(i64::MAX)
+            }
+            _ => self.report.loss(),
+        }
+    }
+
+    /// [`Self::loss`] as a percentage of what was expected.
+    pub fn loss_percent(&self) -> Option<f64> {
+        let expected = match self.workload.expect_ratio() {
+            Some(_) => self.report.expected(),
+            None => self.report.published.count,
+        };
+        (expected > 0).then(|| self.loss() as f64 * 100.0 / expected as f64)
+    }
+
+    /// Server CPU seconds per million input messages the server received (its source's
+    /// count: what the broker dropped before the server cost it nothing).
+    pub fn cpu_per_million(&self) -> Option<f64> {
+        let server = self.server?;
+        (server.source_rows > 0).then(|| server.cpu.as_secs_f64() * 1e6 / server.source_rows as f64)
+    }
+
+    /// The cores the server kept busy: its CPU time over the longer of the publishing time
+    /// and the output's span.
+    pub fn cores(&self) -> Option<f64> {
+        let server = self.server?;
+        let wall = self.wall().as_secs_f64();
+        (wall > 0.0).then(|| server.cpu.as_secs_f64() / wall)
+    }
+
+    fn wall(&self) -> Duration {
+        let published = self.report.published.duration;
+        self.report
+            .received
+            .span
+            .map_or(published, |span| span.max(published))
+    }
+
+    /// The figures as one JSON object; rates in messages per second, latencies in ms.
+    pub fn json(&self, ceiling: Option<f64>) -> Value {
+        let latency = self.paced.map(|paced| {
+            json!({
+                "rate": paced.rate,
+                "loss": paced.loss,
+                "samples": paced.latency.map(|latency| latency.samples),
+                "p50_ms": paced.latency.map(|latency| millis(latency.p50)),
+                "p99_ms": paced.latency.map(|latency| millis(latency.p99)),
+                "max_ms": paced.latency.map(|latency| millis(latency.max)),
+            })
+        });
+        json!({
+            "workload": self.workload.name(),
+            "qos": self.workload.qos,
+            "sql": self.workload.sql(),
+            "published": self.report.published.count,
+            "received": self.report.received.count,
+            "throughput_in": self.throughput().map(round),
+            "carried": self.carried(),
+            "sustained_rate": self.sustained_rate().map(round),
+            "ratio_to_ceiling": ratio(self.sustained_rate(), ceiling),
+            "server_source_rows": self.server.map(|server| server.source_rows),
+            "loss": self.loss(),
+            "loss_percent": self.loss_percent(),
+            "server_cpu_seconds": self.server.map(|server| server.cpu.as_secs_f64()),
+            "cpu_seconds_per_million": self.cpu_per_million(),
+            "cores": self.cores(),
+            "peak_rss_kib": self.server.map(|server| server.peak_rss_kib),
+            "latency": latency,
+            "run": self.report.json(),
+        })
+    }
+}
+
+/// The table of every measured workload, with ratios of their sustained rates to `ceiling`
+/// (the QoS 0 relay's).
+pub fn render(rows: &[Measured], ceiling: Option<f64>) -> String {
+    let header = [
+        "workload",
+        "qos",
+        "in msg/s",
+        "carried/s",
+        "ratio",
+        "loss",
+        "CPU s/M",
+        "cores",
+        "peak RSS",
+        "lat. rate",
+        "p50",
+        "p99",
+    ];
+    let body: Vec<Vec<String>> = rows.iter().map(|row| cells(row, ceiling)).collect();
+    let mut widths: Vec<usize> = header.iter().map(|name| name.len()).collect();
+    for cells in &body {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let mut table = String::new();
+    line(&mut table, &widths, &header.map(str::to_owned));
+    for cells in &body {
+        line(&mut table, &widths, cells);
+    }
+    table
+}
+
+fn cells(row: &Measured, ceiling: Option<f64>) -> Vec<String> {
+    let missing = || "-".to_owned();
+    let (rate, p50, p99) = match row.paced {
+        Some(paced) => (
+            paced.rate.to_string(),
+            paced
+                .latency
+                .map_or_else(missing, |l| format!("{:.2} ms", millis(l.p50))),
+            paced
+                .latency
+                .map_or_else(missing, |l| format!("{:.2} ms", millis(l.p99))),
+        ),
+        None => (missing(), missing(), missing()),
+    };
+    let loss = match row.loss_percent() {
+        Some(percent) => format!("{} ({percent:.2} %)", row.loss()),
+        None => row.loss().to_string(),
+    };
+    vec![
+        row.workload.name(),
+        row.workload.qos.to_string(),
+        row.throughput()
+            .map_or_else(missing, |rate| format!("{rate:.0}")),
+        row.sustained_rate()
+            .map_or_else(missing, |rate| format!("{rate:.0}")),
+        ratio(row.sustained_rate(), ceiling).map_or_else(missing, |ratio| format!("{ratio:.2}")),
+        loss,
+        row.cpu_per_million()
+            .map_or_else(missing, |cpu| format!("{cpu:.2}")),
+        row.cores()
+            .map_or_else(missing, |cores| format!("{cores:.2}")),
+        row.server.map_or_else(missing, |server| {
+            format!("{:.1} MiB", server.peak_rss_kib as f64 / 1024.0)
+        }),
+        rate,
+        p50,
+        p99,
+    ]
+}
+
+fn line(table: &mut String, widths: &[usize], cells: &[String]) {
+    let padded: Vec<String> = widths
+        .iter()
+        .zip(cells)
+        .map(|(width, cell)| format!("{cell:>width$}"))
+        .collect();
+    // Writing to a String cannot fail.
+    let _ = writeln!(table, "{}", padded.join("  "));
+}
+
+fn ratio(throughput: Option<f64>, ceiling: Option<f64>) -> Option<f64> {
+    let ceiling = ceiling.filter(|ceiling| *ceiling > 0.0)?;
+    throughput.map(|throughput| (throughput / ceiling * 1000.0).round() / 1000.0)
+}
+
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn round(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::e2e::workloads::Kind;
+    use crate::load::report::{Published, Received};
+
+    fn measured(kind: Kind, published: u64, received: u64, source_rows: u64) -> Measured {
+        let workload = Workload::new(kind, 0);
+        Measured {
+            workload,
+            report: Report {
+                target_rate: 0,
+                qos: 0,
+                expect_ratio: workload.expect_ratio().unwrap_or(0.0),
+                published: Published {
+                    count: published,
+                    duration: Duration::from_secs(4),
+                },
+                received: Received {
+                    count: received,
+                    span: Some(Duration::from_secs(5)),
+                    latency: None,
+                },
+            },
+            server: Some(ServerUse {
+                cpu: Duration::from_secs(2),
+                peak_rss_kib: 20 * 1024,
+                source_rows,
+            }),
+            paced: None,
+        }
+    }
+
+    #[test]
+    fn figures_are_per_input_message() {
+        let row = measured(Kind::Filter, 200_000, 100_000, 200_000);
+        assert_eq!(row.throughput(), Some(50_000.0));
+        assert_eq!(row.sustained_rate(), Some(40_000.0));
+        assert_eq!(row.loss(), 0);
+        assert_eq!(row.cpu_per_million(), Some(10.0));
+        assert_eq!(row.cores(), Some(0.4));
+    }
+
+    #[test]
+    fn the_sustained_rate_counts_only_what_came_through() {
+        let lossy = measured(Kind::Filter, 200_000, 5000, 20_000);
+        assert_eq!(lossy.carried(), Some(10_000));
+        assert_eq!(lossy.sustained_rate(), Some(2000.0));
+        assert_eq!(lossy.cpu_per_million(), Some(100.0));
+        let window = measured(Kind::Window, 200_000, 5000, 150_000);
+        assert_eq!(window.carried(), Some(150_000));
+    }
+
+    #[test]
+    fn an_aggregate_loses_what_its_source_did_not_count() {
+        let row = measured(Kind::Window, 200_000, 5000, 199_000);
+        assert_eq!(row.loss(), 1000);
+        assert_eq!(row.loss_percent(), Some(0.5));
+    }
+
+    #[test]
+    fn the_table_has_a_line_per_workload_and_ratios_to_the_ceiling() {
+        let rows = [
+            measured(Kind::Filter, 200_000, 100_000, 200_000),
+            measured(Kind::Window, 200_000, 5000, 200_000),
+        ];
+        let table = render(&rows, Some(20_000.0));
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(
+            lines[1].contains("w1-q0") && lines[1].contains("2.00"),
+            "{table}"
+        );
+        assert!(lines[2].contains("20.0 MiB"), "{table}");
+        let json = rows[0].json(Some(20_000.0));
+        assert_eq!(json["ratio_to_ceiling"], 2.0);
+        assert_eq!(json["cpu_seconds_per_million"], 10.0);
+    }
+}
