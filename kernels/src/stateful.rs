@@ -109,7 +109,13 @@ impl StatefulState {
                     .iter()
                     .map(|arg| ScalarValue::try_from_array(arg, row))
                     .collect::<datafusion_common::Result<Vec<_>>>()?;
-                let remembered = memory.entry(key.clone()).or_default();
+                // A key is copied only the first time it is seen.
+                if !memory.contains_key(key) {
+                    memory.insert(key.clone(), Memory::default());
+                }
+                let remembered = memory
+                    .get_mut(key)
+                    .ok_or_else(|| Error::Internal("lost a partition".into()))?;
                 values.push(step(&call.kind, remembered, row_args));
             }
             let field_type = functions.schema.field(columns.len()).data_type().clone();

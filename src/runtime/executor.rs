@@ -11,7 +11,7 @@ use veloflux_kernels::window::WindowAggregator;
 use veloflux_planner::{PipelinePlan, PlanStep};
 
 pub use super::steps::RowError;
-use super::steps::Steps;
+use super::steps::{Steps, concat, whole_or_row_by_row};
 use crate::Result;
 
 /// The output of one batch and the rows that could not be processed.
@@ -191,22 +191,12 @@ impl Windowed {
         now_ms: i64,
         errors: &mut Vec<RowError>,
     ) -> Result<(Vec<RecordBatch>, usize)> {
-        match self.aggregator.push(rows, now_ms) {
-            Ok(pushed) => return Ok((pushed.batches, pushed.late_rows)),
-            Err(KernelError::Evaluation(_)) => {}
-            Err(error) => return Err(error.into()),
-        }
-        let (mut closed, mut late_rows) = (Vec::new(), 0);
-        for row in 0..rows.num_rows() {
-            match self.aggregator.push(&rows.slice(row, 1), now_ms) {
-                Ok(pushed) => {
-                    closed.extend(pushed.batches);
-                    late_rows += pushed.late_rows;
-                }
-                Err(KernelError::Evaluation(message)) => errors.push(RowError { row, message }),
-                Err(error) => return Err(error.into()),
-            }
-        }
+        let pushed = whole_or_row_by_row(rows, errors, |rows| self.aggregator.push(rows, now_ms))?;
+        let late_rows = pushed.iter().map(|pushed| pushed.late_rows).sum();
+        let closed = pushed
+            .into_iter()
+            .flat_map(|pushed| pushed.batches)
+            .collect();
         Ok((closed, late_rows))
     }
 
@@ -247,21 +237,8 @@ fn apply_stateful(
     batch: &RecordBatch,
     errors: &mut Vec<RowError>,
 ) -> Result<RecordBatch> {
-    match state.apply(functions, batch) {
-        Ok(output) => return Ok(output),
-        Err(KernelError::Evaluation(_)) => {}
-        Err(error) => return Err(error.into()),
-    }
-    let mut outputs = Vec::new();
-    for row in 0..batch.num_rows() {
-        match state.apply(functions, &batch.slice(row, 1)) {
-            Ok(output) => outputs.push(output),
-            Err(KernelError::Evaluation(message)) => errors.push(RowError { row, message }),
-            Err(error) => return Err(error.into()),
-        }
-    }
-    arrow::compute::concat_batches(&functions.schema, &outputs)
-        .map_err(|error| KernelError::Internal(error.to_string()).into())
+    let outputs = whole_or_row_by_row(batch, errors, |rows| state.apply(functions, rows))?;
+    concat(&functions.schema, outputs)
 }
 
 /// The wall clock in epoch milliseconds.

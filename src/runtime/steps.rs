@@ -45,11 +45,18 @@ impl Steps {
         batch: &RecordBatch,
         observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
     ) -> Result<(RecordBatch, Vec<RowError>)> {
-        match self.run_whole(batch, observe) {
-            Ok(output) => Ok((output, Vec::new())),
-            Err(KernelError::Evaluation(_)) => self.run_row_by_row(batch),
-            Err(error) => Err(error.into()),
-        }
+        let mut errors = Vec::new();
+        // Only the whole batch is observed: one-row reruns say nothing it would not.
+        let mut whole = true;
+        let outputs = whole_or_row_by_row(batch, &mut errors, |rows| {
+            let observed = std::mem::replace(&mut whole, false);
+            if observed {
+                self.run_whole(rows, observe)
+            } else {
+                self.run_whole(rows, &mut |_, _| {})
+            }
+        })?;
+        Ok((concat(&self.output_schema, outputs)?, errors))
     }
 
     fn run_whole(
@@ -77,21 +84,36 @@ impl Steps {
         }
         Ok(current)
     }
+}
 
-    /// The rows one by one: the one-row batches are not observed, they say nothing a whole
-    /// batch would not.
-    fn run_row_by_row(&self, batch: &RecordBatch) -> Result<(RecordBatch, Vec<RowError>)> {
-        let mut outputs = Vec::new();
-        let mut errors = Vec::new();
-        for row in 0..batch.num_rows() {
-            match self.run_whole(&batch.slice(row, 1), &mut |_, _| {}) {
-                Ok(output) => outputs.push(output),
-                Err(KernelError::Evaluation(message)) => errors.push(RowError { row, message }),
-                Err(error) => return Err(error.into()),
-            }
-        }
-        let batch = arrow::compute::concat_batches(&self.output_schema, &outputs)
-            .map_err(|error| KernelError::Internal(error.to_string()))?;
-        Ok((batch, errors))
+/// Runs `run` over `batch` whole; when an expression fails on some value, over each row
+/// alone, keeping what succeeded and reporting the failing rows in `errors`.
+pub(super) fn whole_or_row_by_row<T>(
+    batch: &RecordBatch,
+    errors: &mut Vec<RowError>,
+    mut run: impl FnMut(&RecordBatch) -> Result<T, KernelError>,
+) -> Result<Vec<T>> {
+    match run(batch) {
+        Ok(output) => return Ok(vec![output]),
+        Err(KernelError::Evaluation(_)) => {}
+        Err(error) => return Err(error.into()),
     }
+    let mut outputs = Vec::new();
+    for row in 0..batch.num_rows() {
+        match run(&batch.slice(row, 1)) {
+            Ok(output) => outputs.push(output),
+            Err(KernelError::Evaluation(message)) => errors.push(RowError { row, message }),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(outputs)
+}
+
+/// `batches` as one batch of `schema`; a single batch as it is.
+pub(super) fn concat(schema: &SchemaRef, mut batches: Vec<RecordBatch>) -> Result<RecordBatch> {
+    if batches.len() == 1 {
+        return Ok(batches.remove(0));
+    }
+    arrow::compute::concat_batches(schema, &batches)
+        .map_err(|error| KernelError::Internal(error.to_string()).into())
 }
