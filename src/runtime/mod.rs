@@ -8,6 +8,7 @@ mod executor;
 mod histogram;
 mod input;
 mod pipeline;
+mod settlement;
 mod shared;
 mod sink;
 mod stats;
@@ -41,6 +42,7 @@ use crate::config::RuntimeConfig;
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
 use input::{Input, PayloadDecoder, column_indices, subscribe};
 use pipeline::{PipelineStats, PipelineTask};
+use settlement::Settlements;
 use shared::SharedStream;
 use sink::Sink;
 use window_stats::WindowStats;
@@ -202,6 +204,7 @@ impl Runtime {
             plan_stats: stats.plan.clone(),
             window_stats: stats.window.clone(),
             taps,
+            settlements: Settlements::default(),
             shutdown: shutdown.clone(),
         };
         let task = tokio::spawn(task.run());

@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use tokio_util::sync::CancellationToken;
-use veloflux_connectors::delivery::Ack;
 use veloflux_planner::PlanStep;
 
 use super::batcher::BatchPolicy;
 use super::executor::{Executed, PlanExecutor, wall_clock_ms};
-use super::input::{Acks, Input};
+use super::input::Input;
+use super::settlement::Settlements;
 use super::sink::Sink;
 use super::stats::StageStats;
 use super::tap::{TapPoint, Taps};
@@ -36,6 +36,7 @@ pub(super) struct PipelineTask {
     pub(super) plan_stats: Arc<StageStats>,
     pub(super) window_stats: Option<Arc<WindowStats>>,
     pub(super) taps: Arc<Taps>,
+    pub(super) settlements: Settlements,
     pub(super) shutdown: CancellationToken,
 }
 
@@ -45,51 +46,68 @@ const STOP_PATIENCE: Duration = Duration::from_secs(5);
 /// What wakes a pipeline.
 enum Wake {
     Batch,
+    Confirmed,
     WindowEnd,
     Stop,
 }
 
 impl PipelineTask {
     /// Processes batches until the input ends or `shutdown` is cancelled; then processes what
-    /// is already queued, so a stop loses nothing that was received. Windows still open at a
-    /// stop are dropped: they are incomplete.
+    /// is already queued, so a stop loses nothing that was received, and waits a little for
+    /// the sinks to confirm it. Windows still open at a stop are dropped: they are incomplete.
     pub(super) async fn run(mut self) {
+        if self.process_until_stopped().await {
+            while self.input.take_queued(self.policy) {
+                if !self.process().await {
+                    break;
+                }
+            }
+        }
+        self.settlements.finish(&self.sinks, STOP_PATIENCE).await;
+    }
+
+    /// False when the pipeline stopped itself.
+    async fn process_until_stopped(&mut self) -> bool {
         let shutdown = self.shutdown.clone();
         loop {
             let window_end = window_end_sleep(self.executor.next_deadline());
+            let waiting = !self.settlements.is_empty();
+            let full = self.settlements.is_full();
             let wake = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => Wake::Stop,
-                more = self.input.next(self.policy) => if more { Wake::Batch } else { Wake::Stop },
+                () = self.settlements.oldest_confirmed(&self.sinks), if waiting => Wake::Confirmed,
+                more = self.input.next(self.policy), if !full => {
+                    if more { Wake::Batch } else { Wake::Stop }
+                }
                 () = window_end => Wake::WindowEnd,
             };
             let healthy = match wake {
                 Wake::Batch => self.process().await,
+                Wake::Confirmed => {
+                    self.settlements.settle_confirmed(&self.sinks);
+                    true
+                }
                 Wake::WindowEnd => self.close_windows().await,
-                Wake::Stop => break,
+                Wake::Stop => return true,
             };
             if !healthy {
-                return;
-            }
-        }
-        while self.input.take_queued(self.policy) {
-            if !self.process().await {
-                return;
+                return false;
             }
         }
     }
 
-    /// Processes one batch, then acknowledges its messages once the sinks have what it
-    /// produced; false when the pipeline must stop.
+    /// Processes one batch; its messages are acknowledged once the sinks have what it
+    /// produced. False when the pipeline must stop.
     async fn process(&mut self) -> bool {
         let acks = self.input.take_acks();
         let Some(batch) = self.input.batch(&self.source_stats) else {
             // Nothing to deliver (nothing decodable): handled, or it would come back forever.
-            acks.into_iter().for_each(Ack::settle);
+            self.settlements.push(&self.sinks, acks);
             return true;
         };
         let healthy = self.process_batch(batch).await;
-        settle(&self.sinks, &self.shutdown, acks).await;
+        self.settlements.push(&self.sinks, acks);
         healthy
     }
 
@@ -155,30 +173,6 @@ impl PipelineTask {
             }
         }
         within_cap
-    }
-}
-
-/// Waits until every sink has what was sent safe, then settles `acks`, which acknowledges the
-/// messages to the broker. A pipeline stopping while a sink cannot confirm waits a little,
-/// then drops them unsettled: the broker will deliver them again.
-async fn settle(sinks: &[Sink], shutdown: &CancellationToken, acks: Acks) {
-    if acks.is_empty() {
-        return;
-    }
-    let confirmed = async {
-        for sink in sinks {
-            sink.confirmed().await;
-        }
-    };
-    tokio::pin!(confirmed);
-    let safe = tokio::select! {
-        () = &mut confirmed => true,
-        () = shutdown.cancelled() => {
-            tokio::time::timeout(STOP_PATIENCE, confirmed).await.is_ok()
-        }
-    };
-    if safe {
-        acks.into_iter().for_each(Ack::settle);
     }
 }
 

@@ -75,11 +75,33 @@ impl Sink {
         }
     }
 
-    /// Resolves once what was sent is safe: acknowledged by the broker for an MQTT sink at
-    /// QoS 1 or 2, at once otherwise.
-    pub(super) async fn confirmed(&self) {
+    /// A mark of what the sink has sent so far, to wait on with [`Self::confirmed_through`].
+    pub(super) fn mark(&self) -> u64 {
+        match &self.target {
+            Target::Mqtt(sink) => sink.published(),
+            Target::Memory { .. } | Target::Nop => 0,
+        }
+    }
+
+    /// Whether what was sent up to `mark` is safe: acknowledged by the broker for an MQTT
+    /// sink at QoS 1 or 2, always otherwise.
+    pub(super) fn is_confirmed_through(&self, mark: u64) -> bool {
+        match &self.target {
+            Target::Mqtt(sink) => sink.is_confirmed_through(mark),
+            Target::Memory { .. } | Target::Nop => true,
+        }
+    }
+
+    /// Resolves once what was sent up to `mark` is safe.
+    pub(super) async fn confirmed_through(&self, mark: u64) {
         if let Target::Mqtt(sink) = &self.target {
-            sink.confirmed().await;
+            sink.confirmed_through(mark).await;
+        }
+    }
+
+    /// Counts as errors the messages a broker that lost its session will never acknowledge.
+    pub(super) fn count_lost(&self) {
+        if let Target::Mqtt(sink) = &self.target {
             let lost = sink.take_lost();
             self.stats
                 .record_errors(usize::try_from(lost).unwrap_or(usize::MAX), || {

@@ -103,14 +103,24 @@ impl MqttSink {
         self.progress.lost.swap(0, Ordering::Relaxed)
     }
 
-    /// Resolves once the broker has acknowledged every message published so far (at QoS 0,
-    /// at once). While the broker is away it waits: the client publishes again when it is
-    /// back.
-    pub async fn confirmed(&self) {
-        let target = self.progress.published.load(Ordering::Relaxed);
+    /// How many messages have been published at QoS 1 or 2 so far: a mark to wait on with
+    /// [`Self::confirmed_through`].
+    pub fn published(&self) -> u64 {
+        self.progress.published.load(Ordering::Relaxed)
+    }
+
+    /// Whether the broker has acknowledged the first `mark` messages published.
+    pub fn is_confirmed_through(&self, mark: u64) -> bool {
+        self.progress.acknowledged.load(Ordering::Relaxed) >= mark
+    }
+
+    /// Resolves once the broker has acknowledged the first `mark` messages published (at
+    /// QoS 0 the mark is always 0: at once). While the broker is away it waits: the client
+    /// publishes again when it is back.
+    pub async fn confirmed_through(&self, mark: u64) {
         loop {
             let changed = self.progress.changed.notified();
-            if self.progress.acknowledged.load(Ordering::Relaxed) >= target {
+            if self.is_confirmed_through(mark) {
                 return;
             }
             changed.await;
