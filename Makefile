@@ -14,8 +14,10 @@ build: ## Debug build of every crate
 release: ## Optimized build
 	$(CARGO) build --release
 
-release-thin: ## Smallest build: optimized for size, stripped, without the profiler
-	$(CARGO) build --profile release-thin --no-default-features
+# Position-dependent (relocation-model=static): a position-independent executable carries
+# megabytes of relocations, read and applied at every start (docs/PERFORMANCE.md, Footprint).
+release-thin: ## Smallest build: for size, stripped, position-dependent, no optional features
+	$(CARGO) rustc --profile release-thin --no-default-features --bin veloFlux -- -C relocation-model=static
 
 run: ## Start the server (data in ./tmp/data; embedded broker on 127.0.0.1:1883 unless one listens)
 	@if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then broker=""; \

@@ -5,6 +5,7 @@
 //! plans), `veloflux-kernels` (vectorized operators) and `veloflux-connectors` (codecs,
 //! sources and sinks).
 
+#[cfg(feature = "embedded-broker")]
 pub mod broker;
 pub mod config;
 pub mod control;

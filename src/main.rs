@@ -78,7 +78,7 @@ fn init_logging(config: &Config) {
 
 async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
     if let Some(addr) = config.embedded_broker.addr {
-        veloflux::broker::start(addr)?;
+        start_embedded_broker(addr)?;
     }
     let storage = Storage::open(&args.data_dir)?;
     let control = Arc::new(Control::open(
@@ -164,6 +164,21 @@ async fn serve_flight(
         tracing::warn!(%addr, "debug.flight_addr is set but this build has no Flight endpoint (feature `flight`)");
     }
     Ok(())
+}
+
+/// Starts the MQTT broker inside the server.
+#[cfg(feature = "embedded-broker")]
+fn start_embedded_broker(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    Ok(veloflux::broker::start(addr)?)
+}
+
+/// Says why this build cannot start a broker inside the server.
+#[cfg(not(feature = "embedded-broker"))]
+fn start_embedded_broker(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "embedded_broker.addr is {addr} but this build has no embedded broker (cargo feature \
+         `embedded-broker`): start a broker such as Mosquitto, or use the default build"
+    )
 }
 
 /// Resolves on SIGINT or SIGTERM.
