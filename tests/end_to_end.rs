@@ -179,6 +179,50 @@ async fn a_shared_stream_feeds_two_pipelines_from_one_subscription() {
 }
 
 #[tokio::test]
+async fn a_qos_0_sink_delivers_every_row_in_order_and_stays_connected_while_idle() {
+    let broker = broker_url();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]).await;
+    let (input, output) = (unique_topic("qos0-in"), unique_topic("qos0-out"));
+    let stream = stream_spec("qos0_stream", &broker, &input, false);
+    assert_eq!(server.post("/streams", Some(&stream)).await.0, 201);
+    // The shortest keep-alive: a silent client is dropped by the broker after 7.5 s.
+    let pipeline = json!({
+        "id": "qos0",
+        "sql": "SELECT user_id FROM qos0_stream WHERE score > 0",
+        "sinks": [{"type": "mqtt", "props": {
+            "broker_url": broker, "topic": output, "qos": 0, "keep_alive_secs": 5}}]
+    });
+    assert_eq!(server.post("/pipelines", Some(&pipeline)).await.0, 201);
+    assert_eq!(server.post("/pipelines/qos0/start", None).await.0, 200);
+    let subscriber = Subscriber::start(&broker, &output).await;
+    wait_until("the sink connects", async || {
+        server.get("/pipelines/qos0/status").await.1["connectors"][1]["connected"] == true
+    })
+    .await;
+
+    let rows: Vec<String> = (0..2000)
+        .map(|id| format!(r#"{{"user_id": {id}, "score": {}}}"#, id % 2))
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    publish(&broker, &input, &rows).await;
+    let expected: Vec<String> = (0..2000)
+        .filter(|id| id % 2 == 1)
+        .map(|id| format!(r#"{{"user_id":{id}}}"#))
+        .collect();
+    subscriber.wait_for(expected.len()).await;
+    assert_eq!(subscriber.messages(), expected, "every row, in order");
+
+    tokio::time::sleep(std::time::Duration::from_secs(9)).await;
+    let status = server.get("/pipelines/qos0/status").await.1;
+    let sink = &status["connectors"][1];
+    assert_eq!(sink["connected"], true, "{status}");
+    assert_eq!(sink["reconnects"], 0, "pings kept it connected: {status}");
+    publish(&broker, &input, &[r#"{"user_id": 9999, "score": 1}"#]).await;
+    subscriber.wait_for(expected.len() + 1).await;
+}
+
+#[tokio::test]
 async fn a_pipeline_recovers_by_itself_when_its_broker_restarts() {
     let broker_addr = free_addr();
     let broker = format!("tcp://{broker_addr}");
