@@ -142,9 +142,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let fixed = fixed_rate_latency(&bench, &cli, work_dir.path()).await?;
     let ceiling = ceiling(&rows);
     print!("{}", table::render(&rows, ceiling));
-    if let Some(paced) = &fixed {
+    if let Some(fixed) = &fixed {
+        let paced = &fixed.paced;
         println!(
-            "w1-q0 at a fixed {} msg/s: p50 {:.2} ms, p99 {:.2} ms, loss {}",
+            "w1-q0 at a fixed {} msg/s: p50 {:.2} ms, p99 {:.2} ms, loss {}, CPU {:.2} s/M ({:.1} % of a core)",
             paced.rate,
             paced
                 .latency
@@ -152,7 +153,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             paced
                 .latency
                 .map_or(f64::NAN, |l| l.p99.as_secs_f64() * 1e3),
-            paced.loss
+            paced.loss,
+            fixed.cpu_per_million().unwrap_or(f64::NAN),
+            fixed.cores().map_or(f64::NAN, |cores| cores * 100.0),
         );
     }
     let path = cli.json.unwrap_or_else(|| target_file("bench-e2e.json"));
@@ -180,7 +183,7 @@ async fn fixed_rate_latency(
     bench: &Bench,
     cli: &Cli,
     work_dir: &std::path::Path,
-) -> anyhow::Result<Option<table::Paced>> {
+) -> anyhow::Result<Option<table::FixedRate>> {
     let w1 = Workload::new(Kind::Filter, 0);
     let wanted = cli.workloads.is_empty() || cli.workloads.contains(&w1.name());
     if cli.latency_rate == 0 || !wanted {
@@ -190,10 +193,10 @@ async fn fixed_rate_latency(
         "bench-e2e: measuring w1-q0 latency at {} msg/s",
         cli.latency_rate
     );
-    let paced = measure::latency_at(bench, w1, cli.latency_rate, work_dir)
+    let fixed = measure::at_fixed_rate(bench, w1, cli.latency_rate, work_dir)
         .await
         .context("measuring w1-q0 at the fixed rate")?;
-    Ok(Some(paced))
+    Ok(Some(fixed))
 }
 
 /// The rate the relay sustained at QoS 0: the ceiling every ratio is relative to.
@@ -265,9 +268,10 @@ fn write_json(
     bench: &Bench,
     rows: &[Measured],
     ceiling: Option<f64>,
-    fixed: Option<&table::Paced>,
+    fixed: Option<&table::FixedRate>,
 ) -> anyhow::Result<()> {
-    let fixed = fixed.map(|paced| {
+    let fixed = fixed.map(|fixed| {
+        let paced = &fixed.paced;
         json!({
             "workload": "w1-q0",
             "rate": paced.rate,
@@ -275,6 +279,8 @@ fn write_json(
             "p50_ms": paced.latency.map(|l| l.p50.as_secs_f64() * 1e3),
             "p99_ms": paced.latency.map(|l| l.p99.as_secs_f64() * 1e3),
             "max_ms": paced.latency.map(|l| l.max.as_secs_f64() * 1e3),
+            "cpu_seconds_per_million": fixed.cpu_per_million(),
+            "cores": fixed.cores(),
         })
     });
     let document = json!({

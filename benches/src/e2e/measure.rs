@@ -6,11 +6,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::api::Api;
 use super::deploy::{self, Topics};
 use super::procfs;
 use super::relay;
 use super::server::{Server, ServerOptions};
-use super::table::{Measured, Paced, ServerUse};
+use super::table::{FixedRate, Measured, Paced, ServerUse};
 use super::workloads::{Kind, Workload};
 use crate::Result;
 use crate::load::broker::BrokerAddress;
@@ -44,25 +45,53 @@ pub async fn measure(bench: &Bench, workload: Workload, work_dir: &Path) -> Resu
     }
 }
 
-/// Runs `workload` through a fresh server and pipeline at a fixed `rate` (for the latency of
-/// the target rate), returning the paced run's figures.
+/// Runs `workload` through a fresh server and pipeline at a fixed `rate` (the target
+/// rate), returning the paced run's latency and what it cost the server.
 ///
 /// # Errors
 /// When the server, a request or the run fails.
-pub async fn latency_at(
+pub async fn at_fixed_rate(
     bench: &Bench,
     workload: Workload,
     rate: u64,
     work_dir: &Path,
-) -> Result<Paced> {
+) -> Result<FixedRate> {
     let name = format!("{}-at-{rate}", workload.name());
     let server = start(bench, &name, work_dir).await?;
     let api = server.api()?;
     let topics = Topics::new(&name);
     deploy::deploy(&api, &bench.broker, workload, &topics, None).await?;
+    let before = Usage::now(&server, &api).await?;
     let paced = paced(bench, workload, &topics, rate).await?;
+    let used = Usage::now(&server, &api).await?.since(&before);
     server.terminate().await?;
-    Ok(paced)
+    Ok(FixedRate {
+        paced,
+        cpu: used.cpu,
+        source_rows: used.source_rows,
+    })
+}
+
+/// The server's CPU time and its source's count so far.
+struct Usage {
+    cpu: Duration,
+    source_rows: u64,
+}
+
+impl Usage {
+    async fn now(server: &Server, api: &Api) -> Result<Self> {
+        Ok(Self {
+            cpu: procfs::cpu_time(server.pid(), procfs::clock_ticks())?,
+            source_rows: deploy::source_rows(api).await?,
+        })
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            cpu: self.cpu.saturating_sub(before.cpu),
+            source_rows: self.source_rows.saturating_sub(before.source_rows),
+        }
+    }
 }
 
 async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
@@ -97,11 +126,7 @@ async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) ->
     let api = server.api()?;
     let topics = Topics::new(&name);
     deploy::deploy(&api, &bench.broker, workload, &topics, None).await?;
-    let ticks = procfs::clock_ticks();
-    let (cpu_before, rows_before) = (
-        procfs::cpu_time(server.pid(), ticks)?,
-        deploy::source_rows(&api).await?,
-    );
+    let before = Usage::now(&server, &api).await?;
     let config = deploy::run_config(
         &bench.broker,
         workload,
@@ -111,16 +136,15 @@ async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) ->
         bench.drain,
     );
     let report = run::run(&config).await?;
-    let cpu = procfs::cpu_time(server.pid(), ticks)?.saturating_sub(cpu_before);
+    let used = Usage::now(&server, &api).await?.since(&before);
     let memory = procfs::memory(server.pid())?;
-    let source_rows = deploy::source_rows(&api).await?.saturating_sub(rows_before);
     let mut measured = Measured {
         workload,
         report,
         server: Some(ServerUse {
-            cpu,
+            cpu: used.cpu,
             peak_rss_kib: memory.peak_kib,
-            source_rows,
+            source_rows: used.source_rows,
         }),
         paced: None,
     };

@@ -33,6 +33,34 @@ pub struct Paced {
     pub latency: Option<LatencySummary>,
 }
 
+/// W1 paced at a fixed rate: its latency, and what that rate costs the server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FixedRate {
+    /// The paced run.
+    pub paced: Paced,
+    /// Server CPU time (user + system) over the paced run.
+    pub cpu: Duration,
+    /// The input rows the pipeline's source counted over it.
+    pub source_rows: u64,
+}
+
+impl FixedRate {
+    /// Server CPU seconds per million input messages over the paced run.
+    pub fn cpu_per_million(&self) -> Option<f64> {
+        per_million(self.cpu, self.source_rows)
+    }
+
+    /// The share of one core the rate keeps busy: CPU per message times the rate.
+    pub fn cores(&self) -> Option<f64> {
+        Some(self.cpu_per_million()? / 1e6 * self.paced.rate as f64)
+    }
+}
+
+/// CPU seconds per million of `rows`; none without rows.
+fn per_million(cpu: Duration, rows: u64) -> Option<f64> {
+    (rows > 0).then(|| cpu.as_secs_f64() * 1e6 / rows as f64)
+}
+
 /// Everything measured for one workload.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Measured {
@@ -99,7 +127,7 @@ impl Measured {
     /// count: what the broker dropped before the server cost it nothing).
     pub fn cpu_per_million(&self) -> Option<f64> {
         let server = self.server?;
-        (server.source_rows > 0).then(|| server.cpu.as_secs_f64() * 1e6 / server.source_rows as f64)
+        per_million(server.cpu, server.source_rows)
     }
 
     /// The cores the server kept busy: its CPU time over the longer of the publishing time
@@ -279,6 +307,26 @@ mod tests {
             }),
             paced: None,
         }
+    }
+
+    #[test]
+    fn a_fixed_rate_costs_cpu_per_message_times_the_rate() {
+        let fixed = FixedRate {
+            paced: Paced {
+                rate: 20_000,
+                loss: 0,
+                latency: None,
+            },
+            cpu: Duration::from_secs(1),
+            source_rows: 100_000,
+        };
+        assert_eq!(fixed.cpu_per_million(), Some(10.0));
+        assert_eq!(fixed.cores(), Some(0.2));
+        let idle = FixedRate {
+            source_rows: 0,
+            ..fixed
+        };
+        assert_eq!(idle.cores(), None);
     }
 
     #[test]
