@@ -96,14 +96,7 @@ impl Usage {
 
 async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
     let topics = Topics::new(&workload.name());
-    let config = deploy::run_config(
-        &bench.broker,
-        workload,
-        &topics,
-        bench.messages,
-        0,
-        bench.drain,
-    );
+    let config = run_config(bench, workload, &topics, 0);
     let report = relay::run_through(&config, &topics).await?;
     let mut measured = Measured {
         workload,
@@ -113,7 +106,7 @@ async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
     };
     if let Some(rate) = latency_rate(bench, &measured) {
         let paced_topics = Topics::new(&format!("{}-paced", workload.name()));
-        let config = paced_config(bench, workload, &paced_topics, rate);
+        let config = run_config(bench, workload, &paced_topics, rate);
         let report = relay::run_through(&config, &paced_topics).await?;
         measured.paced = Some(summarise(rate, &report));
     }
@@ -127,14 +120,7 @@ async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) ->
     let topics = Topics::new(&name);
     deploy::deploy(&api, &bench.broker, workload, &topics, None).await?;
     let before = Usage::now(&server, &api).await?;
-    let config = deploy::run_config(
-        &bench.broker,
-        workload,
-        &topics,
-        bench.messages,
-        0,
-        bench.drain,
-    );
+    let config = run_config(bench, workload, &topics, 0);
     let report = run::run(&config).await?;
     let used = Usage::now(&server, &api).await?.since(&before);
     let memory = procfs::memory(server.pid())?;
@@ -175,12 +161,13 @@ fn latency_rate(bench: &Bench, measured: &Measured) -> Option<u64> {
 }
 
 async fn paced(bench: &Bench, workload: Workload, topics: &Topics, rate: u64) -> Result<Paced> {
-    let config = paced_config(bench, workload, topics, rate);
+    let config = run_config(bench, workload, topics, rate);
     let report = run::run(&config).await?;
     Ok(summarise(rate, &report))
 }
 
-fn paced_config(bench: &Bench, workload: Workload, topics: &Topics, rate: u64) -> run::RunConfig {
+/// A run of `bench.messages` at `rate` messages per second (0: unthrottled).
+fn run_config(bench: &Bench, workload: Workload, topics: &Topics, rate: u64) -> run::RunConfig {
     deploy::run_config(
         &bench.broker,
         workload,

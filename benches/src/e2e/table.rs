@@ -280,26 +280,13 @@ fn round(value: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::e2e::workloads::Kind;
-    use crate::load::report::{Published, Received};
+    use crate::load::report::tests::report;
 
     fn measured(kind: Kind, published: u64, received: u64, source_rows: u64) -> Measured {
         let workload = Workload::new(kind, 0);
         Measured {
             workload,
-            report: Report {
-                target_rate: 0,
-                qos: 0,
-                expect_ratio: workload.expect_ratio().unwrap_or(0.0),
-                published: Published {
-                    count: published,
-                    duration: Duration::from_secs(4),
-                },
-                received: Received {
-                    count: received,
-                    span: Some(Duration::from_secs(5)),
-                    latency: None,
-                },
-            },
+            report: report(published, received, workload.expect_ratio().unwrap_or(0.0)),
             server: Some(ServerUse {
                 cpu: Duration::from_secs(2),
                 peak_rss_kib: 20 * 1024,

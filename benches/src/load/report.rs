@@ -180,10 +180,11 @@ fn rate(per_second: Option<f64>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn report(published: u64, received: u64, expect_ratio: f64) -> Report {
+    /// A report of `published` messages over 4 s and `received` over 5 s.
+    pub(crate) fn report(published: u64, received: u64, expect_ratio: f64) -> Report {
         Report {
             target_rate: 0,
             qos: 0,
