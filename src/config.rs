@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value};
@@ -120,6 +121,9 @@ pub struct RuntimeConfig {
     pub linger_ms: u64,
     /// Messages buffered between a source and its pipeline; a full buffer slows the source.
     pub channel_capacity: usize,
+    /// The least time between two waits of a busy MQTT subscription for its socket, so that
+    /// what arrives meanwhile is read at once; 0 reads every message as it arrives.
+    pub read_interval_ms: u64,
     /// The most bytes the open windows of one pipeline may hold; a pipeline going over it is
     /// stopped with an error saying so.
     pub max_window_state_bytes: usize,
@@ -133,9 +137,17 @@ impl Default for RuntimeConfig {
             batch_size: 1024,
             linger_ms: 0,
             channel_capacity: 8192,
+            read_interval_ms: 1,
             max_window_state_bytes: 64 << 20,
             max_payload_bytes: 1 << 20,
         }
+    }
+}
+
+impl RuntimeConfig {
+    /// `read_interval_ms` as a duration.
+    pub fn read_interval(&self) -> Duration {
+        Duration::from_millis(self.read_interval_ms)
     }
 }
 

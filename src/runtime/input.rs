@@ -16,6 +16,7 @@ use veloflux_connectors::status::ConnectorStatus;
 
 use super::batcher::{BatchPolicy, next_batch, take_queued};
 use super::stats::StageStats;
+use crate::config::RuntimeConfig;
 use crate::spec::{SpecError, StreamKind, StreamSpec};
 
 /// A decoded batch of a shared stream and the acknowledgements of its messages, which go to
@@ -36,10 +37,11 @@ pub(super) struct Subscription {
 pub(super) fn subscribe(
     stream: &StreamSpec,
     client_id: &str,
-    capacity: usize,
+    config: &RuntimeConfig,
     hub: &MemoryHub,
     shutdown: CancellationToken,
 ) -> Result<Subscription, SpecError> {
+    let capacity = config.channel_capacity;
     match stream.kind {
         StreamKind::Memory => {
             let payloads = hub.subscribe(&stream.memory_props()?.topic, capacity);
@@ -49,7 +51,8 @@ pub(super) fn subscribe(
             })
         }
         StreamKind::Mqtt => {
-            let source = MqttSource::try_new(&stream.mqtt_props()?, client_id)?;
+            let source = MqttSource::try_new(&stream.mqtt_props()?, client_id)?
+                .with_read_interval(config.read_interval());
             let status = source.status();
             let (sender, payloads) = mpsc::channel(capacity.max(1));
             tokio::spawn(source.run(sender, shutdown));

@@ -125,7 +125,6 @@ impl Runtime {
         } = launch;
         let shutdown = CancellationToken::new();
         let policy = self.policy(spec);
-        let capacity = self.inner.config.channel_capacity;
         let mut connectors = Vec::new();
         let mut stats = PipelineStats::default();
         let input = if stream.shared {
@@ -144,7 +143,7 @@ impl Runtime {
             let subscription = subscribe(
                 stream,
                 &client_id,
-                capacity,
+                &self.inner.config,
                 &self.inner.hub,
                 shutdown.clone(),
             )?;
@@ -248,9 +247,8 @@ impl Runtime {
     > {
         let mut shared = self.lock_shared();
         if !shared.contains_key(&stream.name) {
-            let capacity = self.inner.config.channel_capacity;
-            let limits = (capacity, self.inner.config.max_payload_bytes);
-            let started = SharedStream::start(stream, schema, &self.inner.hub, policy, limits)?;
+            let config = &self.inner.config;
+            let started = SharedStream::start(stream, schema, &self.inner.hub, policy, config)?;
             shared.insert(stream.name.clone(), started);
         }
         let Some(running) = shared.get(&stream.name) else {

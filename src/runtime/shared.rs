@@ -15,6 +15,7 @@ use veloflux_connectors::status::ConnectorStatus;
 use super::batcher::{BatchPolicy, next_batch};
 use super::input::{PayloadDecoder, SharedBatch, subscribe, take_acks};
 use super::stats::StageStats;
+use crate::config::RuntimeConfig;
 use crate::spec::{SpecError, StreamSpec};
 
 type Subscribers = Arc<Mutex<HashMap<String, mpsc::Sender<SharedBatch>>>>;
@@ -34,12 +35,12 @@ impl SharedStream {
         schema: SchemaRef,
         hub: &MemoryHub,
         policy: BatchPolicy,
-        (capacity, max_payload_bytes): (usize, usize),
+        config: &RuntimeConfig,
     ) -> Result<Self, SpecError> {
         let shutdown = CancellationToken::new();
         let client_id = format!("veloflux-shared-{}", stream.name);
-        let subscription = subscribe(stream, &client_id, capacity, hub, shutdown.clone())?;
-        let decoder = PayloadDecoder::new(JsonDecoder::try_new(schema)?, max_payload_bytes);
+        let subscription = subscribe(stream, &client_id, config, hub, shutdown.clone())?;
+        let decoder = PayloadDecoder::new(JsonDecoder::try_new(schema)?, config.max_payload_bytes);
         let shared = Self {
             subscribers: Arc::default(),
             shutdown,

@@ -121,25 +121,19 @@ impl Sink {
                 return;
             }
         };
-        let mut failed = 0;
-        let mut last_error = String::new();
-        for message in messages.iter() {
-            let sent = match &self.target {
-                Target::Mqtt(sink) => sink
-                    .publish(message.to_vec())
-                    .await
-                    .map_err(|e| e.to_string()),
-                Target::Memory { hub, topic } => {
+        let (failed, last_error) = match &self.target {
+            Target::Mqtt(sink) => match sink.publish_all(messages.iter()).await {
+                Ok(()) => (0, String::new()),
+                Err(unpublished) => (unpublished.count, unpublished.error.to_string()),
+            },
+            Target::Memory { hub, topic } => {
+                for message in messages.iter() {
                     hub.publish(topic, Bytes::copy_from_slice(message)).await;
-                    Ok(())
                 }
-                Target::Nop => Ok(()),
-            };
-            if let Err(error) = sent {
-                failed += 1;
-                last_error = error;
+                (0, String::new())
             }
-        }
+            Target::Nop => (0, String::new()),
+        };
         self.stats
             .record_batch(batch.num_rows(), messages.len() - failed, started.elapsed());
         self.stats.record_errors(failed, || last_error);

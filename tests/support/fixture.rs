@@ -3,13 +3,24 @@
 
 use super::{Server, broker_url, pipeline_spec, stream_spec, unique_topic, wait_until};
 
-/// Creates a stream on `input` and a pipeline from it to `output`, and starts it.
+/// Creates a stream on `input` and a pipeline from it to `output` (its sink at QoS 1), and
+/// starts it.
 pub(crate) async fn filtering_pipeline(
     server: &Server,
     id: &str,
     broker: &str,
     input: &str,
     output: &str,
+) {
+    filtering_pipeline_at(server, id, (broker, input, output), 1).await;
+}
+
+/// [`filtering_pipeline`] with its sink at `sink_qos`.
+pub(crate) async fn filtering_pipeline_at(
+    server: &Server,
+    id: &str,
+    (broker, input, output): (&str, &str, &str),
+    sink_qos: u8,
 ) {
     let stream = format!("{id}_stream");
     assert_eq!(
@@ -23,13 +34,9 @@ pub(crate) async fn filtering_pipeline(
         201
     );
     let sql = format!("SELECT user_id, score FROM {stream} WHERE score > 0");
-    assert_eq!(
-        server
-            .post("/pipelines", Some(&pipeline_spec(id, &sql, broker, output)))
-            .await
-            .0,
-        201
-    );
+    let mut pipeline = pipeline_spec(id, &sql, broker, output);
+    pipeline["sinks"][0]["props"]["qos"] = sink_qos.into();
+    assert_eq!(server.post("/pipelines", Some(&pipeline)).await.0, 201);
     assert_eq!(
         server.post(&format!("/pipelines/{id}/start"), None).await.0,
         200

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
 
-pub(crate) use fixture::{Filtering, filtering, filtering_pipeline};
+pub(crate) use fixture::{Filtering, filtering, filtering_pipeline, filtering_pipeline_at};
 pub(crate) use mosquitto::Mosquitto;
 pub(crate) use throttle::throttled_proxy;
 

@@ -1,16 +1,19 @@
 //! The MQTT sink: publishes messages, keeping its connection alive and reconnecting with
-//! backoff in a task of its own. At QoS 1 and 2 it counts what the broker acknowledged, so
-//! the pipeline can wait until everything it published is safe.
+//! backoff in a task of its own. At QoS 0 over plain TCP each micro-batch is written whole
+//! (see [`super::publisher`]); otherwise the general client publishes message by message, and
+//! at QoS 1 and 2 the sink counts what the broker acknowledged, so the pipeline can wait until
+//! everything it published is safe.
 
 use std::sync::Arc;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS, Transport};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::MqttConfig;
+use super::publisher::Publisher;
 use crate::backoff::Backoff;
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
@@ -21,13 +24,35 @@ const REQUEST_CAPACITY: usize = 1024;
 
 /// A connection that publishes to one topic.
 pub struct MqttSink {
+    link: Link,
+    status: Arc<ConnectorStatus>,
+    progress: Arc<Progress>,
+}
+
+/// How messages reach the broker.
+enum Link {
+    /// QoS 0 over plain TCP: each micro-batch is written whole.
+    Batched(Publisher),
+    /// Everything else (QoS 1 and 2, TLS): the general client, one message at a time.
+    Client(ClientLink),
+}
+
+/// The general client and the task that drives its connection.
+struct ClientLink {
     client: AsyncClient,
     topic: String,
     qos: QoS,
     retain: bool,
-    status: Arc<ConnectorStatus>,
-    progress: Arc<Progress>,
     connection: JoinHandle<()>,
+}
+
+/// Messages of a batch that could not be queued for publishing, and why.
+#[derive(Debug)]
+pub struct Unpublished {
+    /// How many.
+    pub count: usize,
+    /// The last reason.
+    pub error: Error,
 }
 
 /// Messages published at QoS 1 or 2, those the broker acknowledged, and those a broker that
@@ -49,6 +74,17 @@ impl MqttSink {
         config.validate()?;
         let qos = config.quality_of_service()?;
         let mut options = config.client_options(default_client_id)?;
+        let status = Arc::<ConnectorStatus>::default();
+        let progress = Arc::<Progress>::default();
+        if qos == QoS::AtMostOnce && matches!(options.transport(), Transport::Tcp) {
+            let publisher =
+                Publisher::start(&options, &config.topic, config.retain, status.clone());
+            return Ok(Self {
+                link: Link::Batched(publisher),
+                status,
+                progress,
+            });
+        }
         if qos != QoS::AtMostOnce {
             // A persistent session makes the client publish again, after a reconnection, what
             // the broker had not acknowledged.
@@ -58,8 +94,6 @@ impl MqttSink {
         // A message is sent when it is ready, not when a packet fills (Nagle's algorithm
         // would hold small messages back by tens of milliseconds).
         events.network_options.set_tcp_nodelay(true);
-        let status = Arc::<ConnectorStatus>::default();
-        let progress = Arc::<Progress>::default();
         let connection = tokio::spawn(drive(
             events,
             status.clone(),
@@ -67,13 +101,15 @@ impl MqttSink {
             config.topic.clone(),
         ));
         Ok(Self {
-            client,
-            topic: config.topic.clone(),
-            qos,
-            retain: config.retain,
+            link: Link::Client(ClientLink {
+                client,
+                topic: config.topic.clone(),
+                qos,
+                retain: config.retain,
+                connection,
+            }),
             status,
             progress,
-            connection,
         })
     }
 
@@ -82,19 +118,39 @@ impl MqttSink {
         self.status.clone()
     }
 
-    /// Queues one message for publishing, waiting while the queue is full.
+    /// Queues `messages` for publishing, in order, waiting while the queue is full.
     ///
     /// # Errors
-    /// When the connection task has ended.
-    pub async fn publish(&self, payload: Vec<u8>) -> Result<()> {
-        self.client
-            .publish(&self.topic, self.qos, self.retain, payload)
-            .await
-            .map_err(|error| Error::External(format!("publishing to '{}': {error}", self.topic)))?;
-        if self.qos != QoS::AtMostOnce {
-            self.progress.published.fetch_add(1, Ordering::Relaxed);
+    /// The messages that could not be queued because the connection task has ended.
+    pub async fn publish_all<'a>(
+        &self,
+        messages: impl Iterator<Item = &'a [u8]>,
+    ) -> std::result::Result<(), Unpublished> {
+        match &self.link {
+            Link::Batched(publisher) => {
+                let (count, _) = messages.size_hint();
+                publisher
+                    .publish_all(messages)
+                    .await
+                    .map_err(|error| Unpublished { count, error })
+            }
+            Link::Client(link) => {
+                let mut unpublished: Option<Unpublished> = None;
+                for payload in messages {
+                    match link.publish(payload).await {
+                        Ok(()) if link.qos != QoS::AtMostOnce => {
+                            self.progress.published.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(()) => {}
+                        Err(error) => {
+                            let count = unpublished.map_or(0, |u| u.count) + 1;
+                            unpublished = Some(Unpublished { count, error });
+                        }
+                    }
+                }
+                unpublished.map_or(Ok(()), Err)
+            }
         }
-        Ok(())
     }
 
     /// Messages published at QoS 1 or 2 that a broker which lost its state made the client
@@ -128,7 +184,16 @@ impl MqttSink {
     }
 }
 
-impl Drop for MqttSink {
+impl ClientLink {
+    async fn publish(&self, payload: &[u8]) -> Result<()> {
+        self.client
+            .publish(&self.topic, self.qos, self.retain, payload.to_vec())
+            .await
+            .map_err(|error| Error::External(format!("publishing to '{}': {error}", self.topic)))
+    }
+}
+
+impl Drop for ClientLink {
     fn drop(&mut self) {
         self.connection.abort();
     }
