@@ -15,9 +15,11 @@ release: ## Optimized build
 	$(CARGO) build --release
 
 # Position-dependent (relocation-model=static): a position-independent executable carries
-# megabytes of relocations, read and applied at every start (docs/PERFORMANCE.md, Footprint).
+# megabytes of relocations, read and applied at every start. Identical functions are folded by
+# the linker (--icf=safe). See docs/PERFORMANCE.md, Footprint.
 release-thin: ## Smallest build: for size, stripped, position-dependent, no optional features
-	$(CARGO) rustc --profile release-thin --no-default-features --bin veloFlux -- -C relocation-model=static
+	$(CARGO) rustc --profile release-thin --no-default-features --bin veloFlux -- \
+		-C relocation-model=static -C link-arg=-Wl,--icf=safe
 
 run: ## Start the server (data in ./tmp/data; embedded broker on 127.0.0.1:1883 unless one listens)
 	@if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then broker=""; \
