@@ -1,5 +1,8 @@
 //! Read pacing: a busy subscription reads the socket at most once per interval, so a burst of
-//! messages costs one wakeup and one read instead of one each. A quiet one reads at once.
+//! messages costs one wakeup and one read instead of one each. A quiet one reads at once, and
+//! one that is falling behind (its last read found a backlog) reads on without pausing: the
+//! socket's buffer, then the broker's queue, would fill meanwhile, and a broker drops QoS 0
+//! messages for a client whose queue is full.
 
 use std::future::Future;
 use std::pin::pin;
@@ -7,11 +10,16 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// Reads ready without waiting that show a backlog: the socket held this many messages at
+/// once. (At 200 bytes a message, 50 KB: most of a fresh connection's receive window.)
+const BACKLOG: usize = 256;
+
 /// When a subscription next waits for its socket.
 #[derive(Debug)]
 pub(super) struct ReadPacer {
     interval: Duration,
     last_wait_ended: Option<Instant>,
+    ready_since_wait: usize,
 }
 
 impl ReadPacer {
@@ -20,6 +28,7 @@ impl ReadPacer {
         Self {
             interval,
             last_wait_ended: None,
+            ready_since_wait: 0,
         }
     }
 
@@ -27,7 +36,8 @@ impl ReadPacer {
     /// socket) comes at once. If it must wait for the network within `interval` of the end
     /// of the last such wait, it first sleeps until that interval is over, so what arrives
     /// meanwhile is read in one go. A read that waited longer than `interval` costs nothing
-    /// more: only a busy connection is paced.
+    /// more: only a busy connection is paced. Nor does one after a backlog of [`BACKLOG`]
+    /// reads that were ready at once.
     pub(super) async fn read<T>(&mut self, read: impl Future<Output = T>) -> T {
         let mut read = pin!(read);
         let ready = tokio::select! {
@@ -36,13 +46,16 @@ impl ReadPacer {
             () = std::future::ready(()) => None,
         };
         if let Some(value) = ready {
+            self.ready_since_wait += 1;
             return value;
         }
-        if let Some(last_wait_ended) = self.last_wait_ended {
+        let behind = self.ready_since_wait >= BACKLOG;
+        if let (Some(last_wait_ended), false) = (self.last_wait_ended, behind) {
             tokio::time::sleep_until(last_wait_ended + self.interval).await;
         }
         let value = read.await;
         self.last_wait_ended = (!self.interval.is_zero()).then(Instant::now);
+        self.ready_since_wait = 0;
         value
     }
 }
@@ -100,6 +113,24 @@ mod tests {
             started.elapsed(),
             Duration::from_millis(11),
             "queued, no waiting"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_that_found_a_backlog_reads_on_without_pausing() {
+        let mut receiver = send_every(Duration::from_millis(1), 2);
+        let mut pacer = ReadPacer::new(INTERVAL);
+        let started = Instant::now();
+        assert_eq!(pacer.read(receiver.recv()).await.unwrap().0, 0);
+        for value in 0..BACKLOG {
+            assert_eq!(pacer.read(async { value }).await, value);
+        }
+        let (second, _) = pacer.read(receiver.recv()).await.unwrap();
+        assert_eq!(second, 1);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_millis(2),
+            "read as it came"
         );
     }
 
