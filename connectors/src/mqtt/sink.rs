@@ -124,11 +124,11 @@ impl MqttSink {
     /// The messages that could not be queued because the connection task has ended.
     pub async fn publish_all<'a>(
         &self,
-        messages: impl Iterator<Item = &'a [u8]>,
+        messages: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> std::result::Result<(), Unpublished> {
         match &self.link {
             Link::Batched(publisher) => {
-                let (count, _) = messages.size_hint();
+                let count = messages.len();
                 publisher
                     .publish_all(messages)
                     .await

@@ -65,8 +65,8 @@ impl MqttSource {
     }
 
     /// Reads a busy connection at most once per `interval`: messages arriving within it are
-    /// read together, for one wakeup, at the cost of up to `interval` of latency under load.
-    /// Zero (the default) reads whatever arrives at once.
+    /// read together, for one wakeup, at the cost of up to `interval` of latency under load
+    /// (`mqtt::pacing`). Zero (the default) reads whatever arrives at once.
     #[must_use]
     pub fn with_read_interval(mut self, interval: Duration) -> Self {
         self.read_interval = interval;
