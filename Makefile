@@ -15,11 +15,14 @@ release: ## Optimized build
 	$(CARGO) build --release
 
 # Position-dependent (relocation-model=static): a position-independent executable carries
-# megabytes of relocations, read and applied at every start. Identical functions are folded by
-# the linker (--icf=safe). See docs/PERFORMANCE.md, Footprint.
+# megabytes of relocations, read and applied at every start. On x86_64 Linux, whose default
+# linker is rust-lld, identical functions are also folded (--icf=safe); GNU ld, the default
+# elsewhere, cannot. See docs/PERFORMANCE.md, Footprint.
+comma := ,
+THIN_ICF := $(if $(filter x86_64,$(shell uname -m)),-C link-arg=-Wl$(comma)--icf=safe)
 release-thin: ## Smallest build: for size, stripped, position-dependent, no optional features
 	$(CARGO) rustc --profile release-thin --no-default-features --bin veloFlux -- \
-		-C relocation-model=static -C link-arg=-Wl,--icf=safe
+		-C relocation-model=static $(THIN_ICF)
 
 run: ## Start the server (data in ./tmp/data; embedded broker on 127.0.0.1:1883 unless one listens)
 	@if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then broker=""; \
