@@ -248,17 +248,16 @@ impl Connection {
         batches: &mut Vec<Bytes>,
         gathered: &mut BytesMut,
     ) -> std::result::Result<(), String> {
-        if let [single] = batches.as_slice() {
-            let single = single.clone();
-            batches.clear();
+        if batches.len() == 1
+            && let Some(single) = batches.pop()
+        {
             return self.write(&single).await;
         }
         gathered.clear();
         batches
             .drain(..)
             .for_each(|batch| gathered.put_slice(&batch));
-        let frames = gathered.split().freeze();
-        self.write(&frames).await
+        self.write(gathered).await
     }
 
     async fn write(&mut self, bytes: &[u8]) -> std::result::Result<(), String> {
@@ -316,6 +315,40 @@ mod tests {
             assert_eq!(publish.payload.as_ref(), payload.as_slice());
         }
         assert!(frames.is_empty(), "nothing left over");
+    }
+
+    #[tokio::test]
+    async fn queued_batches_are_written_whole_and_in_order() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut peer, _) = listener.accept().await.unwrap();
+        let mut connection = Connection {
+            stream,
+            incoming: BytesMut::new(),
+        };
+        let mut gathered = BytesMut::new();
+        for sizes in [&[3][..], &[1, 2, 3]] {
+            let mut batches: Vec<Bytes> = sizes
+                .iter()
+                .map(|&size| Bytes::from(vec![b'0' + size; usize::from(size)]))
+                .collect();
+            let expected: Vec<u8> = batches.iter().flat_map(|batch| batch.to_vec()).collect();
+            connection
+                .write_batches(&mut batches, &mut gathered)
+                .await
+                .unwrap();
+            assert!(batches.is_empty());
+            let mut received = vec![0; expected.len()];
+            let read = timeout(Duration::from_secs(5), peer.read_exact(&mut received)).await;
+            assert!(
+                read.is_ok(),
+                "{} bytes were not all written",
+                expected.len()
+            );
+            assert_eq!(received, expected);
+        }
     }
 
     #[test]
