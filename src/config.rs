@@ -121,8 +121,8 @@ pub struct RuntimeConfig {
     pub linger_ms: u64,
     /// Messages buffered between a source and its pipeline; a full buffer slows the source.
     pub channel_capacity: usize,
-    /// The least time between two waits of a busy MQTT subscription for its socket, so that
-    /// what arrives meanwhile is read at once; 0 reads every message as it arrives.
+    /// The least time between two waits of a busy QoS 0 MQTT subscription for its socket, so
+    /// that what arrives meanwhile is read at once; 0 reads every message as it arrives.
     pub read_interval_ms: u64,
     /// The most bytes the open windows of one pipeline may hold; a pipeline going over it is
     /// stopped with an error saying so.

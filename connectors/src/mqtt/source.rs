@@ -64,9 +64,10 @@ impl MqttSource {
         })
     }
 
-    /// Reads a busy connection at most once per `interval`: messages arriving within it are
-    /// read together, for one wakeup, at the cost of up to `interval` of latency under load
-    /// (`mqtt::pacing`). Zero (the default) reads whatever arrives at once.
+    /// Reads a busy QoS 0 connection at most once per `interval`: messages arriving within it
+    /// are read together, for one wakeup, at the cost of up to `interval` of latency under
+    /// load (`mqtt::pacing`). Zero (the default) reads whatever arrives at once, as do QoS 1
+    /// and 2 subscriptions, whose broker waits for acknowledgements.
     #[must_use]
     pub fn with_read_interval(mut self, interval: Duration) -> Self {
         self.read_interval = interval;
@@ -82,7 +83,13 @@ impl MqttSource {
     /// `output`. A full channel stops reading from the broker: backpressure, not loss.
     pub async fn run(mut self, output: mpsc::Sender<Delivery>, shutdown: CancellationToken) {
         let mut backoff = Backoff::default();
-        let mut pacer = ReadPacer::new(self.read_interval);
+        // At QoS 1 and 2 the broker sends only so many messages before they are acknowledged:
+        // pausing would hold the acknowledgements back and stall that window.
+        let interval = match self.qos {
+            QoS::AtMostOnce => self.read_interval,
+            QoS::AtLeastOnce | QoS::ExactlyOnce => Duration::ZERO,
+        };
+        let mut pacer = ReadPacer::new(interval);
         loop {
             let event = tokio::select! {
                 () = shutdown.cancelled() => break,
