@@ -44,6 +44,7 @@ lint: ## Check formatting and lints, as CI does
 
 bench: ## Criterion benches of codecs, kernels and the whole chain (release build)
 	$(CARGO) bench -p veloflux-benches
+	$(CARGO) bench -p veloflux --bench taps
 
 .PHONY: bench-chart
 bench-chart: ## Tables and chart of docs/PERFORMANCE.md from the last `make bench`
@@ -62,7 +63,7 @@ bench-e2e: ## End to end through the broker: relay ceiling, W1 at QoS 0 and 1, W
 	$(CARGO) build --release -p veloflux -p veloflux-benches
 	$(BENCH_BIN)/bench-e2e --broker $(BROKER) $(ARGS)
 
-bench-sweep: ## W1 for batch_size x linger_ms; draws docs/img/batch-sweep.png (BROKER=, ARGS=)
+bench-sweep: ## W1 for batch_size x linger_ms; draws docs/img/batch-sweep.svg (BROKER=, ARGS=)
 	$(CARGO) build --release -p veloflux -p veloflux-benches
 	$(BENCH_BIN)/bench-e2e --sweep --broker $(BROKER) $(ARGS)
 

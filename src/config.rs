@@ -78,18 +78,17 @@ impl std::fmt::Debug for Secret {
 pub struct MetricsConfig {
     /// A second address serving `/metrics` only; the manager port always serves it.
     pub addr: Option<SocketAddr>,
-    /// Accepted for compatibility: metrics are computed when scraped.
+    /// Gone: metrics are computed when scraped. Refused when set, with a message saying so.
     pub poll_interval_secs: Option<u64>,
 }
 
-/// `profiling:`, accepted for compatibility with existing configuration files: profiles are
-/// served on the manager port at `/debug/pprof/profile`.
+/// `profiling:` CPU profiles at `/debug/pprof/profile` (builds with the `profiling` feature).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfilingConfig {
-    /// Accepted; does nothing.
+    /// Whether profiles are served at all; off, the endpoint answers 404.
     pub enabled: bool,
-    /// Accepted; does nothing.
+    /// An address of its own to serve profiles on, instead of the manager's.
     pub addr: Option<SocketAddr>,
 }
 
@@ -205,8 +204,16 @@ pub fn load(
     for (path, value) in overrides {
         set(&mut tree, path, parse_scalar(value));
     }
-    serde_path_to_error::deserialize(Value::Mapping(tree))
-        .map_err(|error| ConfigError(format!("{}: {}", error.path(), error.inner())))
+    let config: Config = serde_path_to_error::deserialize(Value::Mapping(tree))
+        .map_err(|error| ConfigError(format!("{}: {}", error.path(), error.inner())))?;
+    if config.metrics.poll_interval_secs.is_some() {
+        return Err(ConfigError(
+            "metrics.poll_interval_secs is gone: metrics are computed when scraped, so nothing \
+             polls; remove the setting"
+                .into(),
+        ));
+    }
+    Ok(config)
 }
 
 fn read_file(file: Option<&Path>) -> Result<Mapping, ConfigError> {
@@ -264,6 +271,17 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(text.as_bytes()).unwrap();
         file
+    }
+
+    #[test]
+    fn a_setting_that_is_gone_is_refused_by_name() {
+        let error = load(None, [], &[("metrics.poll_interval_secs", "5".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("metrics.poll_interval_secs is gone"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -33,11 +33,38 @@ pub enum ControlError {
     /// The metadata file failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A service outside the server (a broker) could not be reached; retrying may help.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug: the request was fine.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<SpecError> for ControlError {
     fn from(error: SpecError) -> Self {
         Self::Invalid(error.0)
+    }
+}
+
+impl From<veloflux_planner::Error> for ControlError {
+    fn from(error: veloflux_planner::Error) -> Self {
+        match error {
+            veloflux_planner::Error::Internal(_) => Self::Internal(format!("planning: {error}")),
+            user => Self::Invalid(format!("sql: {user}")),
+        }
+    }
+}
+
+impl From<veloflux_connectors::Error> for ControlError {
+    fn from(error: veloflux_connectors::Error) -> Self {
+        match error {
+            veloflux_connectors::Error::Config(message) => Self::Invalid(message),
+            veloflux_connectors::Error::External(message) => Self::Unavailable(message),
+            internal @ veloflux_connectors::Error::Internal(_) => {
+                Self::Internal(internal.to_string())
+            }
+        }
     }
 }
 
@@ -570,8 +597,11 @@ impl State {
                 i64::try_from(eventtime.late_tolerance_ms).unwrap_or(i64::MAX)
             }),
         };
-        veloflux_planner::plan_with(&spec.sql, &self.catalog(), &options)
-            .map_err(|error| ControlError::Invalid(format!("sql: {error}")))
+        Ok(veloflux_planner::plan_with(
+            &spec.sql,
+            &self.catalog(),
+            &options,
+        )?)
     }
 
     fn validate_pipeline(&self, spec: &PipelineSpec) -> Result<PipelinePlan, ControlError> {

@@ -30,7 +30,7 @@ pub async fn serve(
     listener: TcpListener,
     control: Arc<Control>,
     access: Access,
-) -> anyhow::Result<()> {
+) -> Result<(), tonic::transport::Error> {
     let service = FlightServiceServer::new(DebugFlight { control });
     let check = move |request: Request<()>| {
         let authorization = request
@@ -50,8 +50,7 @@ pub async fn serve(
             service, check,
         ))
         .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-        .await?;
-    Ok(())
+        .await
 }
 
 /// The taps of every pipeline, read-only.
@@ -107,6 +106,8 @@ fn status_of(error: ControlError) -> Status {
         ControlError::Invalid(message) => Status::invalid_argument(message),
         ControlError::Conflict(message) => Status::failed_precondition(message),
         ControlError::Storage(error) => Status::internal(error.to_string()),
+        ControlError::Internal(message) => Status::internal(message),
+        ControlError::Unavailable(message) => Status::unavailable(message),
     }
 }
 

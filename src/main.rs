@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use veloflux::config::{self, Config};
 use veloflux::control::Control;
-use veloflux::manager::Access;
+use veloflux::manager::{Access, Profiling};
 use veloflux::runtime::Runtime;
 use veloflux::storage::Storage;
 
@@ -97,18 +97,49 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
     if let Some(addr) = config.debug.flight_addr {
         serve_flight(addr, control.clone(), access.clone()).await?;
     }
+    let profiling = serve_profiling(&config, access.clone()).await?;
     let addr = config.server.manager_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr} (server.manager_addr)"))?;
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "veloFlux is serving");
-    axum::serve(listener, veloflux::manager::app(control.clone(), access))
+    let app = veloflux::manager::app_with(control.clone(), access, profiling);
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the REST API")?;
     tracing::info!("stopping pipelines");
     control.shutdown().await;
     Ok(())
+}
+
+/// Starts the profiling endpoint on `profiling.addr` when set; says whether the manager port
+/// serves it.
+async fn serve_profiling(config: &Config, access: Access) -> anyhow::Result<Profiling> {
+    if !config.profiling.enabled {
+        return Ok(Profiling::Elsewhere(
+            "CPU profiling is off (profiling.enabled: false)",
+        ));
+    }
+    let Some(addr) = config.profiling.addr else {
+        return Ok(Profiling::Here);
+    };
+    #[cfg(feature = "profiling")]
+    {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr} (profiling.addr)"))?;
+        let app = veloflux::manager::profiling_app(access);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(Profiling::Elsewhere(
+            "CPU profiles are served on their own address (profiling.addr)",
+        ))
+    }
+    #[cfg(not(feature = "profiling"))]
+    {
+        let _ = access;
+        anyhow::bail!("profiling.addr is set ({addr}) but this build has no profiling feature")
+    }
 }
 
 /// Who may call the API; warns when it is open to other machines.
@@ -123,6 +154,7 @@ fn access(config: &Config) -> Access {
         Some(config.server.manager_addr),
         config.metrics.addr,
         config.debug.flight_addr,
+        config.profiling.addr,
     ];
     let reachable = exposed
         .iter()

@@ -271,7 +271,7 @@ async fn sigterm_stops_gracefully_and_exits_zero() {
     let pipeline = json!({"id": "p", "sql": "SELECT a FROM m", "sinks": [{"type": "nop"}]});
     assert_eq!(server.post("/pipelines", Some(&pipeline)).await.0, 201);
     assert_eq!(server.post("/pipelines/p/start", None).await.0, 200);
-    assert!(server.terminate().success());
+    assert!(server.terminate().await.success());
 }
 
 #[tokio::test]
@@ -300,6 +300,7 @@ async fn every_curl_example_of_the_api_docs_works() {
     let server = Server::start(data.path(), &[]).await;
     let documents = [
         include_str!("../README.md"),
+        include_str!("../docs/api/connectors.md"),
         include_str!("../docs/api/debug.md"),
         include_str!("../docs/api/pipelines.md"),
         include_str!("../docs/api/streams.md"),

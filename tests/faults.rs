@@ -129,13 +129,9 @@ fn sample(exposition: &str, name: &str) -> Option<f64> {
 #[tokio::test]
 async fn a_sink_far_slower_than_its_source_drops_nothing_and_memory_stays_bounded() {
     let broker = broker_url();
-    let broker_addr: std::net::SocketAddr = broker
-        .trim_start_matches("tcp://")
-        .parse()
-        .expect("a broker address");
     // 4 KB/s towards the broker for the sink: about 60 output messages a second, while
     // the source is offered 600 in a burst.
-    let slow = support::throttled_proxy(broker_addr, 4_000).await;
+    let slow = support::throttled_proxy(&broker, 4_000).await;
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &[]).await;
     let (input, output) = (unique_topic("slow-in"), unique_topic("slow-out"));
@@ -192,7 +188,7 @@ async fn sigterm_mid_stream_flushes_and_acknowledges_what_was_received() {
     let subscriber = Subscriber::start(&broker, &output).await;
     let publisher = publish_numbered(broker.clone(), input.clone());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(server.terminate().success(), "the server exits 0");
+    assert!(server.terminate().await.success(), "the server exits 0");
     let stopped_at = subscriber.messages().len();
     let server = Server::start(data.path(), &[]).await;
     publisher.await.unwrap();

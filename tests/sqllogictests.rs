@@ -1,5 +1,6 @@
 //! The SQL conformance suite: every `tests/slt/*.slt` file pushes JSON payloads through the
-//! real decoder, planner, kernels and encoder, and compares the JSON messages that come out.
+//! engine's `Chain` (the one the server runs: the registry's JSON decoder, the planner's plan,
+//! the kernels, the registry's JSON encoder), and compares the JSON messages that come out.
 //!
 //! Besides SQL queries, the files use three statements of their own:
 //! - `CREATE STREAM s (a int64, meta struct<site string>, tags list<float64>)` declares a
@@ -23,8 +24,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sqllogictest::{DBOutput, DefaultColumnType};
-use veloflux::runtime::JsonChain;
-use veloflux_connectors::codec::json::JsonFormat;
 use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType, arrow_schema};
 use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 
@@ -146,13 +145,13 @@ impl Engine {
             .get(&plan.source.stream)
             .cloned()
             .unwrap_or_default();
-        let mut chain = JsonChain::try_new(plan, JsonFormat::MessagePerRow).or_else(fail)?;
+        let mut chain = veloflux_testkit::json_chain(plan).or_else(fail)?;
         let mut lines = Vec::new();
         let mut skipped = Vec::new();
         let mut late_rows = 0;
         for (batch, (now_ms, payloads)) in batches.iter().enumerate() {
             let output = chain
-                .process_at(payloads, *now_ms, |message| {
+                .process_at(payloads, *now_ms, |_, message| {
                     lines.push(String::from_utf8_lossy(message).into_owned())
                 })
                 .or_else(fail)?;
@@ -171,7 +170,7 @@ impl Engine {
             }
         }
         chain
-            .finish(|message| lines.push(String::from_utf8_lossy(message).into_owned()))
+            .finish(|_, message| lines.push(String::from_utf8_lossy(message).into_owned()))
             .or_else(fail)?;
         if late_rows > 0 {
             skipped.push(format!("!{late_rows} late rows dropped"));

@@ -3,6 +3,7 @@
 //! payload into a `serde_json::Value`.
 
 use std::hint::black_box;
+use veloflux_connectors::codec::DecodeBatch;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use veloflux_benches::harness::{self, DECODE, DECODE_FULL, DECODE_PRUNED, ROW_AT_A_TIME, setup};
@@ -25,7 +26,7 @@ fn decode(c: &mut Criterion) {
         for (name, schema) in [(DECODE_FULL, &full), (DECODE_PRUNED, &pruned)] {
             let mut decoder = setup(JsonDecoder::try_new(schema.clone()));
             group.bench_with_input(BenchmarkId::new(name, rows), payloads, |b, payloads| {
-                b.iter(|| decoder.decode(black_box(payloads)));
+                b.iter(|| decoder.decode_batch(black_box(payloads)));
             });
         }
         group.bench_with_input(

@@ -10,10 +10,9 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use veloflux::runtime::JsonChain;
 use veloflux_benches::harness::{self, FILTER_PROJECT, WINDOW, WINDOWED, setup};
 use veloflux_benches::workload;
-use veloflux_connectors::codec::json::JsonFormat;
+use veloflux_engine::wall_clock_ms;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -25,30 +24,24 @@ fn window(c: &mut Criterion) {
     let pool = workload::device_messages(workload::POOL_SIZE, workload::WINDOW_DEVICES);
     let mut group = c.benchmark_group(WINDOW);
     group.throughput(Throughput::Elements(ROWS as u64));
-    let mut windowed = setup(JsonChain::try_new(
-        setup(workload::window_plan()),
-        JsonFormat::MessagePerRow,
-    ));
+    let mut windowed = setup(veloflux_testkit::json_chain(setup(workload::window_plan())));
     let mut batches = pool.chunks(ROWS).cycle();
     let mut now_ms = 0;
     group.bench_function(BenchmarkId::new(WINDOWED, ROWS), |b| {
         b.iter(|| {
             now_ms += 1;
             let payloads = batches.next().unwrap_or_default();
-            windowed.process_at(black_box(payloads), now_ms, |message| {
+            windowed.process_at(black_box(payloads), now_ms, |_, message| {
                 black_box(message);
             })
         });
     });
-    let mut chain = setup(JsonChain::try_new(
-        setup(workload::plan()),
-        JsonFormat::MessagePerRow,
-    ));
+    let mut chain = setup(veloflux_testkit::json_chain(setup(workload::plan())));
     let mut batches = pool.chunks(ROWS).cycle();
     group.bench_function(BenchmarkId::new(FILTER_PROJECT, ROWS), |b| {
         b.iter(|| {
             let payloads = batches.next().unwrap_or_default();
-            chain.process(black_box(payloads), |message| {
+            chain.process_at(black_box(payloads), wall_clock_ms(), |_, message| {
                 black_box(message);
             })
         });

@@ -2,8 +2,7 @@
 //! must turn the same payloads into the same rows, or comparing their speed means nothing.
 
 use serde_json::Value;
-use veloflux::runtime::JsonChain;
-use veloflux_connectors::codec::json::JsonFormat;
+use veloflux_engine::wall_clock_ms;
 
 use crate::{Error, Result, row_at_a_time, workload};
 
@@ -37,10 +36,12 @@ pub fn chain_matches_baseline<P: AsRef<[u8]>>(payloads: &[P], batch_size: usize)
 }
 
 fn run_chain<P: AsRef<[u8]>>(payloads: &[P], batch_size: usize) -> Result<Vec<Value>> {
-    let mut chain = JsonChain::try_new(workload::plan()?, JsonFormat::MessagePerRow)?;
+    let mut chain = veloflux_testkit::json_chain(workload::plan()?)?;
     let mut messages = Vec::new();
     for batch in payloads.chunks(batch_size.max(1)) {
-        let output = chain.process(batch, |message| messages.push(message.to_vec()))?;
+        let output = chain.process_at(batch, wall_clock_ms(), |_, message| {
+            messages.push(message.to_vec());
+        })?;
         if !output.decode_errors.is_empty() || !output.row_errors.is_empty() {
             return Err(Error::Workload(format!(
                 "the chain rejected {} payloads and {} rows",

@@ -18,7 +18,7 @@ pub enum Error {
     Kernels(#[from] veloflux_kernels::Error),
     /// The whole chain failed on the benchmark payloads.
     #[error(transparent)]
-    Runtime(#[from] veloflux::Error),
+    Engine(#[from] veloflux_engine::Error),
     /// The baseline or a criterion estimate file could not be read as JSON.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
@@ -43,14 +43,6 @@ pub enum Error {
     /// The chart could not be drawn or written.
     #[error("cannot draw the chart: {0}")]
     Chart(String),
-    /// The load tool was given a broker address it cannot use.
-    #[error("cannot use broker URL '{url}': {reason}")]
-    BrokerUrl {
-        /// The address as given.
-        url: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// The load tool was given a topic it cannot publish to or subscribe to.
     #[error("cannot use topic '{topic}': {reason}")]
     Topic {
@@ -67,17 +59,14 @@ pub enum Error {
         /// The MQTT client's error.
         message: String,
     },
-    /// The veloFlux server under test could not be started, did not become ready, or exited.
+    /// The server under test could not be launched or reached, refused a request, or did not
+    /// get ready in time; or a broker address is unusable.
+    #[error(transparent)]
+    Testkit(#[from] veloflux_testkit::Error),
+    /// A pipeline of the server under test did not do what a bench step needs of it (connect,
+    /// consume its warm-up, run).
     #[error("veloFlux server: {0}")]
     Server(String),
-    /// A REST request to the server under test failed or was answered with an error.
-    #[error("{request} failed: {message}")]
-    Api {
-        /// The method and path, e.g. `POST /pipelines`.
-        request: String,
-        /// The transport error, or the status and body of the answer.
-        message: String,
-    },
     /// A file of `/proc` (a process's CPU time or memory) could not be read or parsed.
     #[error("cannot read {path}: {reason}")]
     Proc {

@@ -2,6 +2,7 @@
 //! stage receives in the chain, so that each stage can be timed alone on its real input.
 
 use arrow::array::RecordBatch;
+use veloflux_connectors::codec::DecodeBatch;
 use veloflux_connectors::codec::json::JsonDecoder;
 use veloflux_planner::{FilterStep, PipelinePlan, PlanStep, ProjectStep};
 
@@ -53,7 +54,7 @@ impl StageInputs {
     /// When a payload does not decode or a kernel fails: the benches measure clean batches.
     pub fn try_new<P: AsRef<[u8]>>(plan: &PipelinePlan, payloads: &[P]) -> Result<Self> {
         let steps = QuerySteps::try_new(plan)?;
-        let decoded = JsonDecoder::try_new(plan.source.schema.clone())?.decode(payloads)?;
+        let decoded = JsonDecoder::try_new(plan.source.schema.clone())?.decode_batch(payloads)?;
         if let Some(first) = decoded.errors.first() {
             return Err(Error::Workload(format!(
                 "payload {} does not decode: {}",

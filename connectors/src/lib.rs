@@ -1,16 +1,36 @@
 //! Sources, sinks and the codecs between them.
 //!
 //! This crate turns bytes into Arrow record batches and back. It knows about wire formats and
-//! transports, never about SQL: a source delivers payloads, a [`codec::json::JsonDecoder`]
-//! turns a micro-batch of payloads into one `RecordBatch`, and a [`codec::json::JsonEncoder`]
-//! turns result batches into messages for a sink.
+//! transports, never about SQL: a [`connector::Source`] delivers payloads, a
+//! [`codec::Decoder`] turns a micro-batch of payloads into one `RecordBatch`, an
+//! [`codec::Encoder`] turns result batches into messages, and a [`connector::Sink`] sends
+//! them on. [`registry::registry`] knows every kind by the `type` name users write.
+//!
+//! Without the `io` feature the crate is the codecs alone: no tokio, no sockets.
 
+#[cfg(feature = "io")]
 mod backoff;
 pub mod codec;
+#[cfg(feature = "io")]
+pub mod connector;
+#[cfg(feature = "io")]
 pub mod delivery;
 pub mod error;
+#[cfg(feature = "io")]
+pub mod kind;
+#[cfg(feature = "io")]
 pub mod memory;
+#[cfg(feature = "io")]
 pub mod mqtt;
+#[cfg(feature = "io")]
+mod nop;
+#[cfg(feature = "io")]
+pub mod props;
+#[cfg(feature = "io")]
+pub mod registry;
+#[cfg(feature = "io")]
 pub mod status;
+#[cfg(feature = "io")]
+pub mod topics;
 
 pub use error::{Error, Result};

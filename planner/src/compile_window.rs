@@ -14,9 +14,10 @@ use datafusion_sql::planner::{PlannerContext, SqlToRel};
 use datafusion_sql::sqlparser::ast::Expr as SqlExpr;
 use veloflux_kernels::window::{Aggregation, Window, WindowTime};
 
-use crate::compile::{AggregateParts, Compiler, QueryParts, unqualify};
+use crate::compiler::{AggregateParts, Compiler, QueryParts, unqualify};
+use crate::function_names::{WINDOW_END, WINDOW_START};
 use crate::plan::{AggregateStep, PipelinePlan, PlanOptions, PlanStep};
-use crate::window_clause::{WINDOW_END, WINDOW_START, WindowClause};
+use crate::window_clause::WindowClause;
 use crate::{Catalog, Error, Result};
 
 /// A window with its conditions planned.

@@ -4,16 +4,23 @@
 //! DataFusion's SQL planner, type-coerced and simplified once, and compiled into a
 //! [`PipelinePlan`]: the columns to decode and a list of steps holding compiled physical
 //! expressions. Evaluating a plan is the kernels' job; nothing here touches data or I/O.
+//!
+//! `driver` runs the passes (`statement`, `rewrite`, `window_clause`, `stateful`, `typecheck`,
+//! `compile_window`) in order; the modules they share (`compiler`, `function_names`,
+//! `sql_ast`, `context`, `plan`) import no pass.
 
 mod catalog;
-mod compile;
 mod compile_window;
+mod compiler;
 mod context;
+mod driver;
 mod error;
 mod explain;
+mod function_names;
 mod integer_arithmetic;
 mod plan;
 mod rewrite;
+mod sql_ast;
 mod stateful;
 mod statement;
 mod typecheck;
@@ -49,12 +56,12 @@ pub fn plan_with(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Result<
         let planning = std::thread::Builder::new()
             .name("sql-planner".into())
             .stack_size(PLANNING_STACK_BYTES)
-            .spawn_scoped(scope, || compile::plan(sql, catalog, options));
+            .spawn_scoped(scope, || driver::plan(sql, catalog, options));
         match planning {
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|_| Err(Error::Internal("planning panicked".into()))),
-            Err(_) => compile::plan(sql, catalog, options),
+            Err(_) => driver::plan(sql, catalog, options),
         }
     })
 }

@@ -5,9 +5,11 @@
 use std::ops::ControlFlow;
 
 use datafusion_sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    Ident, ObjectName, SelectItem, SetExpr, Statement, Subscript, Value, visit_expressions_mut,
+    AccessExpr, BinaryOperator, Expr, Function, Ident, ObjectName, SelectItem, SetExpr, Statement,
+    Subscript, Value, visit_expressions_mut,
 };
+
+use crate::sql_ast::{call_name, is_window_bound, plain_args};
 
 /// Functions users know under another name, mapped to DataFusion's function of the same
 /// meaning.
@@ -68,12 +70,6 @@ fn output_name(expr: &Expr) -> Option<String> {
         Expr::Function(function) if is_window_bound(function) => Some(function.name.to_string()),
         other => Some(other.to_string()),
     }
-}
-
-/// `window_start()` and `window_end()` name their column without the parentheses.
-fn is_window_bound(function: &Function) -> bool {
-    let name = function.name.to_string().to_ascii_lowercase();
-    name == crate::window_clause::WINDOW_START || name == crate::window_clause::WINDOW_END
 }
 
 fn string_literal(expr: &Expr) -> Option<String> {
@@ -215,7 +211,7 @@ fn shift_index(index: &mut Expr) {
 
 /// Function spellings from eKuiper and the original veloFlux that DataFusion lacks.
 fn rewrite_function(function: &mut Function) -> Option<Expr> {
-    let name = function.name.to_string().to_ascii_lowercase();
+    let name = call_name(function);
     if let Some((_, target)) = RENAMED_FUNCTIONS.iter().find(|(from, _)| *from == name) {
         function.name = ObjectName::from(vec![Ident::new(*target)]);
         return None;
@@ -239,18 +235,4 @@ fn rewrite_function(function: &mut Function) -> Option<Expr> {
 fn one_arg(function: &Function) -> Option<Expr> {
     let [arg] = plain_args(function)?.try_into().ok()?;
     Some(arg)
-}
-
-/// The arguments of a call, when each is a plain expression.
-pub(crate) fn plain_args(function: &Function) -> Option<Vec<Expr>> {
-    let FunctionArguments::List(list) = &function.args else {
-        return None;
-    };
-    list.args
-        .iter()
-        .map(|arg| match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
-            _ => None,
-        })
-        .collect()
 }

@@ -16,20 +16,13 @@ use datafusion_sql::sqlparser::ast::{
 };
 use veloflux_kernels::stateful::{StatefulCall, StatefulFunctions, StatefulKind};
 
-use crate::compile::{Compiler, QueryParts, unqualify};
+use crate::compiler::{Compiler, QueryParts, unqualify};
 use crate::plan::{PipelinePlan, PlanStep, StatefulStep};
-use crate::rewrite::plain_args;
+use crate::sql_ast::{call_name, is_stateful, plain_args};
 use crate::{Error, Result};
 
-const FUNCTIONS: [&str; 4] = ["lag", "latest", "changed_col", "had_changed"];
 /// The column a call's result is read from.
 const COLUMN_PREFIX: &str = "__stateful_";
-
-/// Whether `function` is one of the stateful functions.
-pub(crate) fn is_stateful(function: &Function) -> bool {
-    let name = function.name.to_string().to_ascii_lowercase();
-    FUNCTIONS.contains(&name.as_str())
-}
 
 /// A call as written.
 pub(crate) struct CallSyntax {
@@ -77,7 +70,7 @@ pub(crate) fn extract(statement: &mut Statement) -> Result<Vec<CallSyntax>> {
 }
 
 fn syntax(function: &Function) -> Result<CallSyntax> {
-    let name = function.name.to_string().to_ascii_lowercase();
+    let name = call_name(function);
     let invalid = |why: &str| Error::Invalid(format!("{name}: {why}"));
     let args = plain_args(function).ok_or_else(|| invalid("its arguments must be plain values"))?;
     let nested = args

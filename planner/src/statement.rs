@@ -10,8 +10,7 @@ use datafusion_sql::sqlparser::keywords::Keyword;
 use datafusion_sql::sqlparser::parser::Parser;
 use datafusion_sql::sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::stateful::is_stateful;
-use crate::window_clause::{WINDOW_END, WINDOW_START};
+use crate::sql_ast::{call_name, is_stateful, is_window_bound};
 use crate::{Error, Result};
 
 /// How deeply the parser may recurse into nested expressions; deeper statements get a syntax
@@ -178,13 +177,8 @@ fn check_expressions(query: &Query) -> Result<()> {
 /// Refuses `window_start()` and `window_end()` in a statement without a window.
 pub(crate) fn check_no_window_bounds(statement: &Statement) -> Result<()> {
     let found = visit_expressions(statement, |expr| match expr {
-        Expr::Function(function) => {
-            let name = function.name.to_string().to_ascii_lowercase();
-            if name == WINDOW_START || name == WINDOW_END {
-                ControlFlow::Break(name)
-            } else {
-                ControlFlow::Continue(())
-            }
+        Expr::Function(function) if is_window_bound(function) => {
+            ControlFlow::Break(call_name(function))
         }
         _ => ControlFlow::Continue(()),
     });

@@ -10,7 +10,7 @@ use datafusion_expr::{BinaryExpr, Expr, ExprSchemable, Operator};
 use datafusion_sql::planner::{PlannerContext, SqlToRel};
 use datafusion_sql::sqlparser::ast::{Expr as SqlExpr, Select, SelectItem};
 
-use crate::compile::unqualify;
+use crate::compiler::unqualify;
 use crate::{Error, Result};
 
 /// Checks the SELECT list and the WHERE clause of `select` over the stream's columns

@@ -9,7 +9,7 @@ use datafusion_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::window_clause::{WINDOW_END, WINDOW_START};
+use crate::function_names::{WINDOW_END, WINDOW_START};
 
 /// One bound of the window a row was aggregated in, in epoch milliseconds.
 #[derive(Debug, PartialEq, Eq, Hash)]

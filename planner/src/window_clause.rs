@@ -12,13 +12,9 @@ use datafusion_sql::sqlparser::ast::{
 };
 use veloflux_kernels::window::Window;
 
-use crate::rewrite::plain_args;
+use crate::function_names::{WINDOW_END, WINDOW_START};
+use crate::sql_ast::{call_name, plain_args};
 use crate::{Error, Result};
-
-/// The function giving the start of a row's window, in epoch milliseconds.
-pub(crate) const WINDOW_START: &str = "window_start";
-/// The function giving the end of a row's window, in epoch milliseconds.
-pub(crate) const WINDOW_END: &str = "window_end";
 
 /// What to add when GROUP BY has no window.
 const ADD_A_WINDOW: &str = "GROUP BY needs a window: add TUMBLINGWINDOW(ss, 10), \
@@ -81,7 +77,7 @@ fn window_call(expr: &Expr) -> Option<(&Function, String)> {
     let Expr::Function(function) = expr else {
         return None;
     };
-    let name = function.name.to_string().to_ascii_lowercase();
+    let name = call_name(function);
     name.ends_with("window").then_some((function, name))
 }
 

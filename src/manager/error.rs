@@ -35,6 +35,9 @@ pub enum ApiError {
     /// 500: the server failed; the details are logged, not sent.
     #[error("{0}")]
     Internal(String),
+    /// 503: a service the server needs (a broker) cannot be reached now.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The body of every error answer: `{"error": {"code", "message"}}`.
@@ -74,6 +77,8 @@ pub(super) enum ErrorCode {
     UnprocessableEntity,
     /// 500.
     Internal,
+    /// 503.
+    Unavailable,
 }
 
 impl ApiError {
@@ -93,6 +98,7 @@ impl ApiError {
                 ErrorCode::UnprocessableEntity,
             ),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
         }
     }
 }
@@ -121,6 +127,8 @@ impl From<ControlError> for ApiError {
             ControlError::NotFound(message) => Self::NotFound(message),
             ControlError::Conflict(message) => Self::Conflict(message),
             ControlError::Storage(error) => Self::Internal(error.to_string()),
+            ControlError::Internal(message) => Self::Internal(message),
+            ControlError::Unavailable(message) => Self::Unavailable(message),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The REST control plane (axum): streams, pipelines, export and import, health.
+//! The REST control plane (axum): streams, pipelines, export and import, connector types,
+//! health.
 //!
 //! Handlers translate HTTP to [`Control`] operations and back; every error leaves as
 //! `{"error": {"code", "message"}}` with the status that says whose fault it is. Each handler
@@ -6,6 +7,7 @@
 //! document at `GET /openapi.json` lists exactly the routes served.
 
 mod auth;
+mod connectors;
 mod debug;
 mod error;
 mod json;
@@ -37,10 +39,18 @@ use error::ErrorBody;
 /// attack.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The control plane's routes over `control`, open to whom `access` lets in.
+/// The control plane's routes over `control`, open to whom `access` lets in, CPU profiles
+/// included.
 pub fn app(control: Arc<Control>, access: Access) -> Router {
+    app_with(control, access, Profiling::Here)
+}
+
+/// [`app`], serving CPU profiles only if `profiling` says so (they are off, or served at
+/// `profiling.addr` by [`profiling_app`]): elsewhere `/debug/pprof/profile` answers 404.
+pub fn app_with(control: Arc<Control>, access: Access, profiling: Profiling) -> Router {
     Router::from(described_routes())
         .fallback(not_found)
+        .layer(axum::Extension(profiling))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             Arc::new(access),
@@ -56,6 +66,7 @@ fn described_routes() -> OpenApiRouter<Arc<Control>> {
         .routes(routes!(health))
         .routes(routes!(metrics))
         .routes(routes!(openapi::document))
+        .routes(routes!(connectors::list))
         .routes(routes!(streams::create, streams::list))
         .routes(routes!(streams::describe, streams::delete))
         .routes(routes!(streams::describe_by_original_path))
@@ -80,6 +91,19 @@ fn described_routes() -> OpenApiRouter<Arc<Control>> {
     router
 }
 
+/// A router serving only `/debug/pprof/profile`, for `profiling.addr`.
+#[cfg(feature = "profiling")]
+pub fn profiling_app(access: Access) -> Router {
+    Router::new()
+        .route("/debug/pprof/profile", get(profile::profile))
+        .fallback(not_found)
+        .layer(axum::Extension(Profiling::Here))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(access),
+            auth::require_token,
+        ))
+}
+
 /// A router serving only `/metrics`, for `metrics.addr`.
 pub fn metrics_app(control: Arc<Control>, access: Access) -> Router {
     Router::new()
@@ -89,6 +113,16 @@ pub fn metrics_app(control: Arc<Control>, access: Access) -> Router {
             auth::require_token,
         ))
         .with_state(control)
+}
+
+/// Whether a router serves CPU profiles (`profiling.enabled`, `profiling.addr`; builds
+/// with the `profiling` feature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profiling {
+    /// Profiles are served by this router.
+    Here,
+    /// Not by this router, and why (off, or on another address).
+    Elsewhere(&'static str),
 }
 
 /// `{"deleted": <name>}`: the answer to a delete.

@@ -1,12 +1,13 @@
 //! `GET /debug/pprof/profile?seconds=N[&format=flamegraph]`.
 
+use axum::Extension;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::params::Query;
-use super::{ApiError, ErrorBody};
+use super::{ApiError, ErrorBody, Profiling};
 use crate::telemetry::profile::{self, ProfileError, ProfileFormat};
 
 /// `?seconds=N&format=pprof|flamegraph`.
@@ -34,10 +35,17 @@ pub(super) struct ProfileQuery {
             ("image/svg+xml"),
         )),
         (status = 400, description = "A bad `seconds` or `format`.", body = ErrorBody),
+        (status = 404, description = "Profiling is off here (`profiling.enabled: false`, or served at `profiling.addr`).", body = ErrorBody),
         (status = 409, description = "Another profile is being taken.", body = ErrorBody),
     )
 )]
-pub(super) async fn profile(Query(query): Query<ProfileQuery>) -> Result<Response, ApiError> {
+pub(super) async fn profile(
+    Extension(served): Extension<Profiling>,
+    Query(query): Query<ProfileQuery>,
+) -> Result<Response, ApiError> {
+    if let Profiling::Elsewhere(reason) = served {
+        return Err(ApiError::NotFound(reason.to_owned()));
+    }
     let format = match query.format.as_deref() {
         None | Some("pprof" | "proto") => ProfileFormat::Pprof,
         Some("flamegraph" | "svg") => ProfileFormat::Flamegraph,

@@ -251,9 +251,55 @@ async fn bad_requests_get_a_status_and_a_message_naming_the_problem() {
         (
             "POST",
             "/streams",
-            json!({"name": "t", "type": "kafka"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "type: unknown variant `kafka`",
+            json!({"name": "t", "type": "kafka", "schema": {"type": "json", "props": {"columns": []}}}),
+            StatusCode::BAD_REQUEST,
+            "type: unknown source type \"kafka\"; known: \"mqtt\", \"memory\"",
+        ),
+        (
+            "POST",
+            "/streams",
+            json!({"name": "t", "type": "memory", "schema": {"type": "json", "props": {"columns": []}},
+            "props": {"topic": "x"}, "decoder": {"type": "avro"}}),
+            StatusCode::BAD_REQUEST,
+            "decoder.type: unknown decoder type \"avro\"; known: \"json\"",
+        ),
+        (
+            "POST",
+            "/pipelines",
+            json!({"id": "p", "sql": "SELECT user_id FROM s", "sinks": [{"type": "kafka"}]}),
+            StatusCode::BAD_REQUEST,
+            "sinks[0].type: unknown sink type \"kafka\"; known: \"mqtt\", \"memory\", \"nop\"",
+        ),
+        (
+            "POST",
+            "/pipelines",
+            json!({"id": "p", "sql": "SELECT user_id FROM s", "sinks": [{"type": "nop",
+            "encoder": {"type": "json", "props": {"format": "lines"}}}]}),
+            StatusCode::BAD_REQUEST,
+            "sinks[0].encoder.props.format: unknown variant `lines`, expected `row` or `array`",
+        ),
+        (
+            "POST",
+            "/pipelines",
+            json!({"id": "p", "sql": "SELECT user_id FROM s", "sinks": [{"type": "nop",
+            "common_sink_props": {"batch_count": 10}}]}),
+            StatusCode::BAD_REQUEST,
+            "sinks[0].common_sink_props: batching in the sink is not supported",
+        ),
+        (
+            "POST",
+            "/pipelines",
+            json!({"id": "p", "sql": "SELECT user_id FROM s", "sinks": [{"id": "source", "type": "nop"}]}),
+            StatusCode::BAD_REQUEST,
+            "sinks[0].id 'source' is reserved for the pipeline's source stage",
+        ),
+        (
+            "POST",
+            "/pipelines",
+            json!({"id": "p", "sql": "SELECT user_id FROM s",
+            "sinks": [{"id": "sink_1", "type": "nop"}, {"type": "nop"}]}),
+            StatusCode::BAD_REQUEST,
+            "sinks[1].id 'sink_1' names another sink of this pipeline too",
         ),
         (
             "POST",
@@ -351,4 +397,30 @@ async fn export_and_import_carry_everything_and_refuse_conflicts_whole() {
         target.call("GET", "/streams/t", Value::Null).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn connectors_lists_every_type_with_the_schema_of_its_props() {
+    let api = Api::new();
+    let (status, answer) = api.call("GET", "/connectors", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let names = |role: &str| -> Vec<String> {
+        answer[role]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kind| kind["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names("sources"), ["mqtt", "memory"]);
+    assert_eq!(names("sinks"), ["mqtt", "memory", "nop"]);
+    assert_eq!(names("decoders"), ["json"]);
+    assert_eq!(names("encoders"), ["json"]);
+    let mqtt = &answer["sources"][0]["props"];
+    assert_eq!(mqtt["type"], "object");
+    assert!(mqtt["properties"]["broker_url"].is_object(), "{mqtt}");
+    let required = mqtt["required"].as_array().unwrap();
+    assert!(required.contains(&json!("broker_url")) && required.contains(&json!("topic")));
+    let json = &answer["encoders"][0]["props"]["properties"]["format"];
+    assert!(json.to_string().contains("array"), "{json}");
 }

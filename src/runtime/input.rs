@@ -1,23 +1,20 @@
 //! Where a pipeline's batches come from: its own subscription (payloads it decodes itself),
 //! or a shared stream (batches decoded once for every pipeline reading it).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::codec::{DecodeBatch, Decoder};
+use veloflux_connectors::connector::{ConnectorContext, Subscription};
 use veloflux_connectors::delivery::{Ack, Delivery};
-use veloflux_connectors::memory::MemoryHub;
-use veloflux_connectors::mqtt::MqttSource;
-use veloflux_connectors::status::ConnectorStatus;
+use veloflux_connectors::registry::registry;
 
 use super::batcher::{BatchPolicy, next_batch, take_queued};
 use super::stats::StageStats;
-use crate::config::RuntimeConfig;
-use crate::spec::{SpecError, StreamKind, StreamSpec};
+use crate::spec::StreamSpec;
 
 /// A decoded batch of a shared stream and the acknowledgements of its messages, which go to
 /// the broker once every pipeline reading the stream has let go of them.
@@ -27,41 +24,18 @@ pub(super) type SharedBatch = (RecordBatch, Acks);
 /// batch produced is safe, abandoned (the broker delivers again) if dropped unsettled.
 pub(super) type Acks = Vec<Ack>;
 
-/// A subscription's payloads and the status of its connection, if it has one.
-pub(super) struct Subscription {
-    pub(super) payloads: mpsc::Receiver<Delivery>,
-    pub(super) status: Option<Arc<ConnectorStatus>>,
-}
-
-/// Subscribes to `stream`; the subscription ends when `shutdown` is cancelled.
+/// Subscribes to `stream` through its source connector, into a channel holding `capacity`;
+/// the subscription ends when `shutdown` is cancelled.
 pub(super) fn subscribe(
     stream: &StreamSpec,
-    client_id: &str,
-    config: &RuntimeConfig,
-    hub: &MemoryHub,
+    context: &ConnectorContext<'_>,
+    capacity: usize,
     shutdown: CancellationToken,
-) -> Result<Subscription, SpecError> {
-    let capacity = config.channel_capacity;
-    match stream.kind {
-        StreamKind::Memory => {
-            let payloads = hub.subscribe(&stream.memory_props()?.topic, capacity);
-            Ok(Subscription {
-                payloads,
-                status: None,
-            })
-        }
-        StreamKind::Mqtt => {
-            let source = MqttSource::try_new(&stream.mqtt_props()?, client_id)?
-                .with_read_interval(config.read_interval());
-            let status = source.status();
-            let (sender, payloads) = mpsc::channel(capacity.max(1));
-            tokio::spawn(source.run(sender, shutdown));
-            Ok(Subscription {
-                payloads,
-                status: Some(status),
-            })
-        }
-    }
+) -> veloflux_connectors::Result<Subscription> {
+    let source = registry()
+        .source(&stream.kind)?
+        .build(&stream.props, context)?;
+    Ok(source.start(capacity, shutdown))
 }
 
 /// The batches a pipeline processes.
@@ -69,7 +43,7 @@ pub(super) enum Input {
     /// Payloads from the pipeline's own subscription, decoded here.
     Payloads {
         receiver: mpsc::Receiver<Delivery>,
-        decoder: PayloadDecoder,
+        limit: PayloadLimit,
         queued: Vec<Delivery>,
     },
     /// Batches of a shared stream, with the columns this pipeline reads.
@@ -130,13 +104,15 @@ impl Input {
         }
     }
 
-    /// The current micro-batch as a record batch of the plan's source schema; bad payloads
-    /// are counted in `stats` and skipped.
-    pub(super) fn batch(&mut self, stats: &StageStats) -> Option<RecordBatch> {
+    /// The current micro-batch as a record batch of the plan's source schema, payloads
+    /// decoded with `decoder`; bad payloads are counted in `stats` and skipped.
+    pub(super) fn batch(
+        &mut self,
+        decoder: &mut dyn Decoder,
+        stats: &StageStats,
+    ) -> Option<RecordBatch> {
         match self {
-            Self::Payloads {
-                decoder, queued, ..
-            } => decoder.decode_counted(queued, stats),
+            Self::Payloads { limit, queued, .. } => limit.decode_counted(decoder, queued, stats),
             Self::Batches {
                 columns, queued, ..
             } => {
@@ -149,24 +125,25 @@ impl Input {
     }
 }
 
-/// A decoder that refuses payloads over `runtime.max_payload_bytes` before reading them.
-pub(super) struct PayloadDecoder {
-    decoder: JsonDecoder,
-    max_payload_bytes: usize,
+/// How a stream's messages are taken in: its channel's capacity and the payload size limit.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StreamInput {
+    pub(super) capacity: usize,
+    pub(super) limit: PayloadLimit,
 }
 
-impl PayloadDecoder {
-    pub(super) fn new(decoder: JsonDecoder, max_payload_bytes: usize) -> Self {
-        Self {
-            decoder,
-            max_payload_bytes,
-        }
-    }
+/// `runtime.max_payload_bytes`: payloads over it are skipped before they are read.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PayloadLimit {
+    pub(super) max_payload_bytes: usize,
+}
 
-    /// Decodes `payloads`, counting them, the rows they gave and the ones that were skipped
-    /// (malformed, mistyped or too big).
+impl PayloadLimit {
+    /// Decodes `payloads` with `decoder`, counting them, the rows they gave and the ones that
+    /// were skipped (malformed, mistyped or too big).
     pub(super) fn decode_counted(
-        &mut self,
+        self,
+        decoder: &mut dyn Decoder,
         payloads: &[Delivery],
         stats: &StageStats,
     ) -> Option<RecordBatch> {
@@ -174,11 +151,11 @@ impl PayloadDecoder {
         let max = self.max_payload_bytes;
         let oversized = payloads.iter().filter(|p| p.payload.len() > max).count();
         let decoded = if oversized == 0 {
-            self.decoder.decode(payloads)
+            decoder.decode_batch(payloads)
         } else {
             let fitting: Vec<&Delivery> =
                 payloads.iter().filter(|p| p.payload.len() <= max).collect();
-            self.decoder.decode(&fitting)
+            decoder.decode_batch(&fitting)
         }
         .ok()?;
         stats.record_batch(payloads.len(), decoded.batch.num_rows(), started.elapsed());

@@ -3,17 +3,15 @@
 //! losing data.
 
 mod batcher;
-mod chain;
-mod executor;
 mod histogram;
 mod input;
 mod pipeline;
 mod settlement;
 mod shared;
 mod sink;
+mod stage;
 mod stats;
 mod status;
-mod steps;
 mod tap;
 mod window_stats;
 
@@ -24,23 +22,24 @@ use std::time::{Duration, Instant};
 use arrow::datatypes::SchemaRef;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use veloflux_connectors::codec::json::JsonDecoder;
-use veloflux_connectors::memory::MemoryHub;
+use veloflux_connectors::connector::ConnectorContext;
+use veloflux_connectors::registry::registry;
 use veloflux_connectors::status::ConnectorStatus;
-use veloflux_planner::PipelinePlan;
+use veloflux_connectors::topics::MemoryHub;
+use veloflux_engine::Chain;
+use veloflux_planner::{PipelinePlan, PlanStep};
 
 pub use batcher::BatchPolicy;
-pub use chain::{ChainOutput, JsonChain};
-pub use executor::{Executed, PlanExecutor, RowError};
 pub use histogram::HistogramSnapshot;
+pub use stage::{Stage, StageKind};
 pub use stats::StageSnapshot;
 pub use status::{ConnectorState, PipelineState, PipelineStatus, StageStatus};
 pub use tap::{MAX_RETAINED_BATCHES, Retention, Tail, TapPoint, Taps, UnknownTap};
 pub use window_stats::WindowSnapshot;
 
 use crate::config::RuntimeConfig;
-use crate::spec::{PipelineSpec, SpecError, StreamSpec};
-use input::{Input, PayloadDecoder, column_indices, subscribe};
+use crate::spec::{PipelineSpec, StreamSpec};
+use input::{Input, PayloadLimit, StreamInput, column_indices, subscribe};
 use pipeline::{PipelineStats, PipelineTask};
 use settlement::Settlements;
 use shared::SharedStream;
@@ -68,7 +67,7 @@ struct Running {
     stream: Option<String>,
     started: Instant,
     stats: PipelineStats,
-    connectors: Vec<(String, Arc<ConnectorStatus>)>,
+    connectors: Vec<(Stage, Arc<ConnectorStatus>)>,
 }
 
 /// What to run: a pipeline, the stream it reads and its compiled plan.
@@ -101,8 +100,9 @@ impl Runtime {
     /// Starts a pipeline; starting one that runs already does nothing.
     ///
     /// # Errors
-    /// When a connector cannot be configured from the spec.
-    pub fn start(&self, launch: Launch<'_>) -> Result<(), SpecError> {
+    /// When a connector or codec cannot be built from the spec: [`veloflux_connectors::Error`]
+    /// says whose fault it is.
+    pub fn start(&self, launch: Launch<'_>) -> veloflux_connectors::Result<()> {
         let id = launch.spec.id.clone();
         let mut pipelines = self.lock_pipelines();
         if pipelines
@@ -116,7 +116,7 @@ impl Runtime {
         Ok(())
     }
 
-    fn launch(&self, launch: Launch<'_>) -> Result<Running, SpecError> {
+    fn launch(&self, launch: Launch<'_>) -> veloflux_connectors::Result<Running> {
         let Launch {
             spec,
             stream,
@@ -131,7 +131,7 @@ impl Runtime {
             let columns = column_indices(&stream_schema, &plan.source.schema);
             let (receiver, status, source_stats) =
                 self.join_shared(stream, stream_schema, &spec.id, policy)?;
-            connectors.extend(status.map(|status| ("source".to_owned(), status)));
+            connectors.extend(status.map(|status| (Stage::Source, status)));
             stats.source = source_stats;
             Input::Batches {
                 receiver,
@@ -140,59 +140,36 @@ impl Runtime {
             }
         } else {
             let client_id = format!("veloflux-{}-{}", spec.id, stream.name);
-            let subscription = subscribe(
-                stream,
-                &client_id,
-                &self.inner.config,
-                &self.inner.hub,
-                shutdown.clone(),
-            )?;
-            connectors.extend(
-                subscription
-                    .status
-                    .map(|status| ("source".to_owned(), status)),
-            );
-            let decoder = PayloadDecoder::new(
-                JsonDecoder::try_new(plan.source.schema.clone())?,
-                self.inner.config.max_payload_bytes,
-            );
+            let context = self.context(&client_id);
+            let capacity = self.inner.config.channel_capacity;
+            let subscription = subscribe(stream, &context, capacity, shutdown.clone())?;
+            connectors.extend(subscription.status.map(|status| (Stage::Source, status)));
             Input::Payloads {
-                receiver: subscription.payloads,
-                decoder,
+                receiver: subscription.deliveries,
+                limit: self.stream_input().limit,
                 queued: Vec::new(),
             }
         };
-        let sinks = spec
-            .sinks
-            .iter()
-            .enumerate()
-            .map(|(index, sink)| Sink::try_new(sink, index, &spec.id, &self.inner.hub))
-            .collect::<Result<Vec<_>, _>>()?;
+        let sinks = self.sinks(spec)?;
         connectors.extend(sinks.iter().filter_map(|sink| {
             sink.connector_status()
-                .map(|status| (sink.name().to_owned(), status))
+                .map(|status| (sink.stage().clone(), status))
         }));
         stats.sinks = sinks
             .iter()
-            .map(|sink| (sink.name().to_owned(), sink.stats()))
+            .map(|sink| (sink.stage().clone(), sink.stats()))
             .collect();
         let windowed = plan
             .steps
             .iter()
-            .any(|step| matches!(step, veloflux_planner::PlanStep::Aggregate(_)));
+            .any(|step| matches!(step, PlanStep::Aggregate(_)));
         stats.window =
             windowed.then(|| Arc::new(WindowStats::new(self.inner.config.max_window_state_bytes)));
         let taps = self.taps(&spec.id);
-        let output = plan.output_schema.clone();
-        let decoded = plan.source.schema.clone();
-        let filtered = match plan.steps.first() {
-            Some(veloflux_planner::PlanStep::Stateful(step)) => step.functions.schema.clone(),
-            _ => decoded.clone(),
-        };
-        taps.set_schemas([decoded, filtered, output.clone(), output]);
+        taps.set_schemas(tap_schemas(&plan));
         let task = PipelineTask {
             input,
-            executor: PlanExecutor::new(plan),
+            chain: chain(spec, stream, plan)?,
             sinks,
             policy,
             source_stats: if stream.shared {
@@ -218,6 +195,37 @@ impl Runtime {
         })
     }
 
+    /// What connectors of this runtime are built with, for a client named `client_id`.
+    fn context<'a>(&'a self, client_id: &'a str) -> ConnectorContext<'a> {
+        ConnectorContext {
+            client_id,
+            hub: &self.inner.hub,
+            read_interval: self.inner.config.read_interval(),
+        }
+    }
+
+    fn stream_input(&self) -> StreamInput {
+        let config = &self.inner.config;
+        StreamInput {
+            capacity: config.channel_capacity,
+            limit: PayloadLimit {
+                max_payload_bytes: config.max_payload_bytes,
+            },
+        }
+    }
+
+    /// Connects the sinks of pipeline `spec`.
+    fn sinks(&self, spec: &PipelineSpec) -> veloflux_connectors::Result<Vec<Sink>> {
+        spec.sinks
+            .iter()
+            .zip(spec.sink_names())
+            .map(|(sink, name)| {
+                let client_id = format!("veloflux-{}-{name}", spec.id);
+                Sink::try_new(sink, name, &self.context(&client_id))
+            })
+            .collect()
+    }
+
     fn policy(&self, spec: &PipelineSpec) -> BatchPolicy {
         let config = &self.inner.config;
         BatchPolicy {
@@ -237,25 +245,22 @@ impl Runtime {
         schema: SchemaRef,
         id: &str,
         policy: BatchPolicy,
-    ) -> Result<
-        (
-            tokio::sync::mpsc::Receiver<input::SharedBatch>,
-            Option<Arc<ConnectorStatus>>,
-            Arc<stats::StageStats>,
-        ),
-        SpecError,
-    > {
+    ) -> veloflux_connectors::Result<(
+        tokio::sync::mpsc::Receiver<input::SharedBatch>,
+        Option<Arc<ConnectorStatus>>,
+        Arc<stats::StageStats>,
+    )> {
         let mut shared = self.lock_shared();
-        if !shared.contains_key(&stream.name) {
-            let config = &self.inner.config;
-            let started = SharedStream::start(stream, schema, &self.inner.hub, policy, config)?;
-            shared.insert(stream.name.clone(), started);
-        }
-        let Some(running) = shared.get(&stream.name) else {
-            return Err(SpecError(format!(
-                "shared stream '{}' could not start",
-                stream.name
-            )));
+        let running = match shared.entry(stream.name.clone()) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let client_id = format!("veloflux-shared-{}", stream.name);
+                let context = self.context(&client_id);
+                let input = self.stream_input();
+                entry.insert(SharedStream::start(
+                    stream, schema, &context, policy, input,
+                )?)
+            }
         };
         // Batches are whole micro-batches: a few in flight are plenty.
         let receiver = running.subscribe(id, 4);
@@ -336,4 +341,36 @@ impl Runtime {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// The chain of pipeline `spec`: its stream's decoder for the columns `plan` reads, the plan,
+/// and each sink's encoder.
+fn chain(
+    spec: &PipelineSpec,
+    stream: &StreamSpec,
+    plan: PipelinePlan,
+) -> veloflux_connectors::Result<Chain> {
+    let decoder = registry()
+        .decoder(&stream.decoder.kind)?
+        .build(&stream.decoder.props, plan.source.schema.clone())?;
+    let encoders = spec
+        .sinks
+        .iter()
+        .map(|sink| {
+            let encoder = sink.encoder();
+            registry().encoder(&encoder.kind)?.build(&encoder.props)
+        })
+        .collect::<veloflux_connectors::Result<_>>()?;
+    Ok(Chain::new(plan, decoder, encoders))
+}
+
+/// The schemas of the batches each tap shows: decoded, filtered, projected, sent.
+fn tap_schemas(plan: &PipelinePlan) -> [SchemaRef; 4] {
+    let output = plan.output_schema.clone();
+    let decoded = plan.source.schema.clone();
+    let filtered = match plan.steps.first() {
+        Some(PlanStep::Stateful(step)) => step.functions.schema.clone(),
+        _ => decoded.clone(),
+    };
+    [decoded, filtered, output.clone(), output]
 }

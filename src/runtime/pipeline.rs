@@ -5,13 +5,14 @@ use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use tokio_util::sync::CancellationToken;
+use veloflux_engine::{Chain, Executed, wall_clock_ms};
 use veloflux_planner::PlanStep;
 
 use super::batcher::BatchPolicy;
-use super::executor::{Executed, PlanExecutor, wall_clock_ms};
 use super::input::Input;
 use super::settlement::Settlements;
 use super::sink::Sink;
+use super::stage::Stage;
 use super::stats::StageStats;
 use super::tap::{TapPoint, Taps};
 use super::window_stats::WindowStats;
@@ -21,7 +22,7 @@ use super::window_stats::WindowStats;
 pub(super) struct PipelineStats {
     pub(super) source: Arc<StageStats>,
     pub(super) plan: Arc<StageStats>,
-    pub(super) sinks: Vec<(String, Arc<StageStats>)>,
+    pub(super) sinks: Vec<(Stage, Arc<StageStats>)>,
     /// For a windowed statement.
     pub(super) window: Option<Arc<WindowStats>>,
 }
@@ -29,7 +30,8 @@ pub(super) struct PipelineStats {
 /// Everything a running pipeline owns.
 pub(super) struct PipelineTask {
     pub(super) input: Input,
-    pub(super) executor: PlanExecutor,
+    /// Decoder, plan and one encoder per sink, in the order of `sinks`.
+    pub(super) chain: Chain,
     pub(super) sinks: Vec<Sink>,
     pub(super) policy: BatchPolicy,
     pub(super) source_stats: Arc<StageStats>,
@@ -70,7 +72,7 @@ impl PipelineTask {
     async fn process_until_stopped(&mut self) -> bool {
         let shutdown = self.shutdown.clone();
         loop {
-            let window_end = window_end_sleep(self.executor.next_deadline());
+            let window_end = window_end_sleep(self.chain.next_deadline());
             let waiting = !self.settlements.is_empty();
             let full = self.settlements.is_full();
             let wake = tokio::select! {
@@ -101,7 +103,7 @@ impl PipelineTask {
     /// produced. False when the pipeline must stop.
     async fn process(&mut self) -> bool {
         let acks = self.input.take_acks();
-        let Some(batch) = self.input.batch(&self.source_stats) else {
+        let Some(batch) = self.input.batch(self.chain.decoder(), &self.source_stats) else {
             // Nothing to deliver (nothing decodable): handled, or it would come back forever.
             self.settlements.push(&self.sinks, acks);
             return true;
@@ -120,7 +122,7 @@ impl PipelineTask {
         let started = Instant::now();
         let mut observe = |step: &PlanStep, output: &RecordBatch| observe_step(taps, step, output);
         let now = wall_clock_ms();
-        let executed = match self.executor.execute_observed(&batch, now, &mut observe) {
+        let executed = match self.chain.execute(&batch, now, &mut observe) {
             Ok(executed) => executed,
             Err(error) => {
                 self.plan_stats
@@ -140,7 +142,7 @@ impl PipelineTask {
     async fn close_windows(&mut self) -> bool {
         let taps = &self.taps;
         let mut observe = |step: &PlanStep, output: &RecordBatch| observe_step(taps, step, output);
-        match self.executor.advance(wall_clock_ms(), &mut observe) {
+        match self.chain.advance(wall_clock_ms(), &mut observe) {
             Ok(Some(executed)) => self.deliver(executed).await,
             Ok(None) => true,
             Err(error) => {
@@ -161,15 +163,19 @@ impl PipelineTask {
                 .unwrap_or_default()
         });
         let within_cap = self.window_stats.as_ref().is_none_or(|stats| {
-            let recorded = stats.record(executed.late_rows, self.executor.window_state_bytes());
+            let recorded = stats.record(executed.late_rows, self.chain.window_state_bytes());
             recorded
                 .inspect_err(|message| tracing::error!(%message))
                 .is_ok()
         });
-        if executed.batch.num_rows() > 0 {
+        let rows = executed.batch.num_rows();
+        if rows > 0 {
             self.taps.observe(TapPoint::Sink, &executed.batch);
-            for sink in &mut self.sinks {
-                sink.send(&executed.batch).await;
+            for (index, sink) in self.sinks.iter_mut().enumerate() {
+                let started = Instant::now();
+                if let Some(messages) = self.chain.encode(index, &executed.batch) {
+                    sink.send(rows, messages, started).await;
+                }
             }
         }
         within_cap

@@ -7,16 +7,16 @@ use std::sync::{Arc, Mutex};
 use arrow::datatypes::SchemaRef;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::codec::Decoder;
+use veloflux_connectors::connector::ConnectorContext;
 use veloflux_connectors::delivery::{Ack, Delivery};
-use veloflux_connectors::memory::MemoryHub;
+use veloflux_connectors::registry::registry;
 use veloflux_connectors::status::ConnectorStatus;
 
 use super::batcher::{BatchPolicy, next_batch};
-use super::input::{PayloadDecoder, SharedBatch, subscribe, take_acks};
+use super::input::{PayloadLimit, SharedBatch, StreamInput, subscribe, take_acks};
 use super::stats::StageStats;
-use crate::config::RuntimeConfig;
-use crate::spec::{SpecError, StreamSpec};
+use crate::spec::StreamSpec;
 
 type Subscribers = Arc<Mutex<HashMap<String, mpsc::Sender<SharedBatch>>>>;
 
@@ -33,14 +33,15 @@ impl SharedStream {
     pub(super) fn start(
         stream: &StreamSpec,
         schema: SchemaRef,
-        hub: &MemoryHub,
+        context: &ConnectorContext<'_>,
         policy: BatchPolicy,
-        config: &RuntimeConfig,
-    ) -> Result<Self, SpecError> {
+        input: StreamInput,
+    ) -> veloflux_connectors::Result<Self> {
         let shutdown = CancellationToken::new();
-        let client_id = format!("veloflux-shared-{}", stream.name);
-        let subscription = subscribe(stream, &client_id, config, hub, shutdown.clone())?;
-        let decoder = PayloadDecoder::new(JsonDecoder::try_new(schema)?, config.max_payload_bytes);
+        let decoder = registry()
+            .decoder(&stream.decoder.kind)?
+            .build(&stream.decoder.props, schema)?;
+        let subscription = subscribe(stream, context, input.capacity, shutdown.clone())?;
         let shared = Self {
             subscribers: Arc::default(),
             shutdown,
@@ -49,8 +50,9 @@ impl SharedStream {
         };
         let fan_out = FanOut {
             shutdown: shared.shutdown.clone(),
-            payloads: subscription.payloads,
+            payloads: subscription.deliveries,
             decoder,
+            limit: input.limit,
             subscribers: shared.subscribers.clone(),
             stats: shared.stats.clone(),
             policy,
@@ -97,7 +99,8 @@ impl SharedStream {
 struct FanOut {
     shutdown: CancellationToken,
     payloads: mpsc::Receiver<Delivery>,
-    decoder: PayloadDecoder,
+    decoder: Box<dyn Decoder>,
+    limit: PayloadLimit,
     subscribers: Subscribers,
     stats: Arc<StageStats>,
     policy: BatchPolicy,
@@ -117,7 +120,10 @@ impl FanOut {
                 break;
             }
             let acks = take_acks(&mut queued);
-            let Some(batch) = self.decoder.decode_counted(&queued, &self.stats) else {
+            let Some(batch) =
+                self.limit
+                    .decode_counted(self.decoder.as_mut(), &queued, &self.stats)
+            else {
                 // Nothing decodable: handled, or it would come back forever.
                 acks.into_iter().for_each(Ack::settle);
                 continue;

@@ -1,65 +1,43 @@
-//! A pipeline's sinks: each encodes result batches its own way and sends the messages on.
+//! A pipeline's sinks: each connector from the registry with its stage's counters. What a
+//! sink sends was encoded by the pipeline's chain with that sink's encoder.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::RecordBatch;
-use bytes::Bytes;
-use veloflux_connectors::codec::json::JsonEncoder;
-use veloflux_connectors::memory::MemoryHub;
-use veloflux_connectors::mqtt::MqttSink;
+use veloflux_connectors::codec::json::EncodedMessages;
+use veloflux_connectors::connector::{self, ConnectorContext};
+use veloflux_connectors::registry::registry;
 use veloflux_connectors::status::ConnectorStatus;
 
+use super::stage::Stage;
 use super::stats::StageStats;
-use crate::spec::{SinkKind, SinkSpec, SpecError};
-
-/// Where a sink's messages go.
-enum Target {
-    Mqtt(MqttSink),
-    Memory { hub: MemoryHub, topic: String },
-    Nop,
-}
+use crate::spec::SinkSpec;
 
 /// One configured sink of a running pipeline.
 pub(super) struct Sink {
-    name: String,
-    target: Target,
-    encoder: JsonEncoder,
+    stage: Stage,
+    connector: Box<dyn connector::Sink>,
     stats: Arc<StageStats>,
 }
 
 impl Sink {
-    /// Connects the sink described by `spec`, the `index`-th of pipeline `pipeline`.
+    /// Connects the sink described by `spec`, named `name`.
     pub(super) fn try_new(
         spec: &SinkSpec,
-        index: usize,
-        pipeline: &str,
-        hub: &MemoryHub,
-    ) -> Result<Self, SpecError> {
-        let name = spec.id.clone().unwrap_or_else(|| format!("sink_{index}"));
-        let target = match spec.kind {
-            SinkKind::Mqtt => {
-                let client_id = format!("veloflux-{pipeline}-{name}");
-                Target::Mqtt(MqttSink::try_new(&spec.mqtt_props()?, &client_id)?)
-            }
-            SinkKind::Memory => Target::Memory {
-                hub: hub.clone(),
-                topic: spec.memory_props()?.topic,
-            },
-            SinkKind::Nop => Target::Nop,
-        };
-        let encoder = JsonEncoder::new(spec.format()?);
+        name: String,
+        context: &ConnectorContext<'_>,
+    ) -> veloflux_connectors::Result<Self> {
+        let connector = registry().sink(&spec.kind)?.build(&spec.props, context)?;
         Ok(Self {
-            name,
-            target,
-            encoder,
+            stage: Stage::Sink(name),
+            connector,
             stats: Arc::default(),
         })
     }
 
-    /// The sink's name in status and stats.
-    pub(super) fn name(&self) -> &str {
-        &self.name
+    /// The sink's stage.
+    pub(super) fn stage(&self) -> &Stage {
+        &self.stage
     }
 
     /// The sink's counters.
@@ -69,73 +47,55 @@ impl Sink {
 
     /// The connection state, for sinks that connect.
     pub(super) fn connector_status(&self) -> Option<Arc<ConnectorStatus>> {
-        match &self.target {
-            Target::Mqtt(sink) => Some(sink.status()),
-            Target::Memory { .. } | Target::Nop => None,
-        }
+        self.connector.status()
     }
 
     /// A mark of what the sink has sent so far, to wait on with [`Self::confirmed_through`].
     pub(super) fn mark(&self) -> u64 {
-        match &self.target {
-            Target::Mqtt(sink) => sink.published(),
-            Target::Memory { .. } | Target::Nop => 0,
-        }
+        self.connector.published()
     }
 
-    /// Whether what was sent up to `mark` is safe: acknowledged by the broker for an MQTT
-    /// sink at QoS 1 or 2, always otherwise.
+    /// Whether what was sent up to `mark` is safe at its destination.
     pub(super) fn is_confirmed_through(&self, mark: u64) -> bool {
-        match &self.target {
-            Target::Mqtt(sink) => sink.is_confirmed_through(mark),
-            Target::Memory { .. } | Target::Nop => true,
-        }
+        self.connector.is_confirmed_through(mark)
     }
 
     /// Resolves once what was sent up to `mark` is safe.
     pub(super) async fn confirmed_through(&self, mark: u64) {
-        if let Target::Mqtt(sink) = &self.target {
-            sink.confirmed_through(mark).await;
-        }
+        self.connector.confirmed_through(mark).await;
     }
 
-    /// Counts as errors the messages a broker that lost its session will never acknowledge.
+    /// Counts as errors the messages a destination will never confirm.
     pub(super) fn count_lost(&self) {
-        if let Target::Mqtt(sink) = &self.target {
-            let lost = sink.take_lost();
-            self.stats
-                .record_errors(usize::try_from(lost).unwrap_or(usize::MAX), || {
-                    "the broker lost its session before acknowledging these messages".to_owned()
-                });
-        }
+        let lost = self.connector.take_lost();
+        self.stats
+            .record_errors(usize::try_from(lost).unwrap_or(usize::MAX), || {
+                "the broker lost its session before acknowledging these messages".to_owned()
+            });
     }
 
-    /// Encodes `batch` and sends its messages, waiting while the destination is busy.
-    pub(super) async fn send(&mut self, batch: &RecordBatch) {
-        let started = Instant::now();
-        let messages = match self.encoder.encode(batch) {
+    /// Sends the messages encoded from `rows` result rows, waiting while the destination is
+    /// busy; `started` is when encoding began.
+    pub(super) async fn send(
+        &mut self,
+        rows: usize,
+        messages: veloflux_engine::Result<EncodedMessages<'_>>,
+        started: Instant,
+    ) {
+        let messages = match messages {
             Ok(messages) => messages,
             Err(error) => {
-                self.stats
-                    .record_errors(batch.num_rows(), || error.to_string());
+                self.stats.record_errors(rows, || error.to_string());
                 return;
             }
         };
-        let (failed, last_error) = match &self.target {
-            Target::Mqtt(sink) => match sink.publish_all(messages.iter()).await {
-                Ok(()) => (0, String::new()),
-                Err(unpublished) => (unpublished.count, unpublished.error.to_string()),
-            },
-            Target::Memory { hub, topic } => {
-                for message in messages.iter() {
-                    hub.publish(topic, Bytes::copy_from_slice(message)).await;
-                }
-                (0, String::new())
-            }
-            Target::Nop => (0, String::new()),
+        let count = messages.len();
+        let (failed, last_error) = match self.connector.send(messages).await {
+            Ok(()) => (0, String::new()),
+            Err(unsent) => (unsent.count, unsent.error.to_string()),
         };
         self.stats
-            .record_batch(batch.num_rows(), messages.len() - failed, started.elapsed());
+            .record_batch(rows, count - failed, started.elapsed());
         self.stats.record_errors(failed, || last_error);
     }
 }

@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 use super::window_stats::WindowSnapshot;
 
 use super::Running;
-use super::stats::StageSnapshot;
+use super::stage::{Stage, StageKind};
+use super::stats::{StageSnapshot, StageStats};
 
 /// Whether a pipeline runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -54,8 +55,20 @@ pub struct ConnectorState {
 pub struct StageStatus {
     /// `source`, `plan` or the sink's name.
     pub processor_id: String,
+    /// What kind of stage it is; a sink may be named anything but `source` and `plan`.
+    pub kind: StageKind,
     /// Its counters.
     pub stats: StageSnapshot,
+}
+
+impl StageStatus {
+    fn of(stage: &Stage, stats: &StageStats) -> Self {
+        Self {
+            processor_id: stage.name().to_owned(),
+            kind: stage.kind(),
+            stats: stats.snapshot(),
+        }
+    }
 }
 
 impl PipelineStatus {
@@ -96,24 +109,20 @@ pub(super) fn of_running(running: &Running) -> PipelineStatus {
     };
     let stats = &running.stats;
     let mut stages = vec![
-        StageStatus {
-            processor_id: "source".into(),
-            stats: stats.source.snapshot(),
-        },
-        StageStatus {
-            processor_id: "plan".into(),
-            stats: stats.plan.snapshot(),
-        },
+        StageStatus::of(&Stage::Source, &stats.source),
+        StageStatus::of(&Stage::Plan, &stats.plan),
     ];
-    stages.extend(stats.sinks.iter().map(|(name, stage)| StageStatus {
-        processor_id: name.clone(),
-        stats: stage.snapshot(),
-    }));
+    stages.extend(
+        stats
+            .sinks
+            .iter()
+            .map(|(stage, stats)| StageStatus::of(stage, stats)),
+    );
     let connectors = running
         .connectors
         .iter()
-        .map(|(name, status)| ConnectorState {
-            name: name.clone(),
+        .map(|(stage, status)| ConnectorState {
+            name: stage.name().to_owned(),
             connected: status.is_connected(),
             reconnects: status.reconnects(),
         })

@@ -27,6 +27,11 @@ pub struct WindowSnapshot {
     pub max_state_bytes: u64,
 }
 
+/// The window state grew past `runtime.max_window_state_bytes`; the message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct OverCap(String);
+
 impl WindowStats {
     pub(super) fn new(max_state_bytes: usize) -> Self {
         Self {
@@ -37,7 +42,7 @@ impl WindowStats {
 
     /// Records a batch's late rows and the state it left; an error when the state is over
     /// the cap.
-    pub(super) fn record(&self, late_rows: usize, state_bytes: usize) -> Result<(), String> {
+    pub(super) fn record(&self, late_rows: usize, state_bytes: usize) -> Result<(), OverCap> {
         self.late_rows
             .fetch_add(late_rows as u64, Ordering::Relaxed);
         let state_bytes = state_bytes as u64;
@@ -55,7 +60,7 @@ impl WindowStats {
             .failure
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(message.clone());
-        Err(message)
+        Err(OverCap(message))
     }
 
     /// Why the windows stopped the pipeline, if they did.

@@ -13,11 +13,10 @@ pub use name::validate_name;
 pub use object::Object;
 pub(crate) use object::objects;
 pub use pipeline::{
-    CommonSinkProps, EncoderSpec, EventTimeOptions, PipelineOptions, PipelineSpec, SinkKind,
-    SinkSpec,
+    CommonSinkProps, EncoderSpec, EventTimeOptions, PipelineOptions, PipelineSpec, SinkSpec,
 };
 pub use redact::REDACTED;
-pub use stream::{DecoderSpec, EventTimeSpec, MemoryProps, SchemaSpec, StreamKind, StreamSpec};
+pub use stream::{DecoderSpec, EventTimeSpec, SchemaSpec, StreamSpec};
 
 /// A spec that does not hold up; the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,4 +30,10 @@ impl From<veloflux_connectors::Error> for SpecError {
             other => Self(other.to_string()),
         }
     }
+}
+
+/// Prefixes a connector's complaint with the field holding the connector (`decoder`,
+/// `encoder`), so that it names the whole path.
+pub(crate) fn within(field: &'static str) -> impl Fn(veloflux_connectors::Error) -> SpecError {
+    move |error| SpecError(format!("{field}.{}", SpecError::from(error).0))
 }

@@ -2,12 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use veloflux_connectors::codec::json::JsonFormat;
-use veloflux_connectors::mqtt::MqttConfig;
+use veloflux_connectors::registry::registry;
 
 use super::object::{object, objects, option_object};
-use super::stream::parse_props;
-use super::{MemoryProps, SpecError, validate_name};
+use super::{SpecError, validate_name, within};
 
 /// A pipeline as declared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -33,11 +31,10 @@ pub struct SinkSpec {
     /// An optional name, for status and stats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// The kind of sink.
+    /// Where results go: a sink type of `GET /connectors` (`mqtt`, `memory`, `nop`).
     #[serde(rename = "type")]
-    pub kind: SinkKind,
-    /// Connection properties: [`MqttConfig`] for `mqtt`, [`MemoryProps`] for `memory`;
-    /// `nop` has none.
+    pub kind: String,
+    /// Connection properties, as the sink type's props schema in `GET /connectors` says.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub props: serde_json::Value,
@@ -48,7 +45,7 @@ pub struct SinkSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub encoder: Option<EncoderSpec>,
-    /// Accepted for compatibility with the original request shape.
+    /// From the original request shape; refused unless empty (see [`CommonSinkProps`]).
     #[serde(
         default,
         deserialize_with = "option_object",
@@ -57,40 +54,21 @@ pub struct SinkSpec {
     pub common_sink_props: Option<CommonSinkProps>,
 }
 
-/// The kinds of sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SinkKind {
-    /// Publish to an MQTT broker.
-    Mqtt,
-    /// Publish to an in-process topic that memory streams read.
-    Memory,
-    /// Discard (for testing and measuring).
-    Nop,
-}
-
 /// `{"type": "json", "props": {"format": "row" | "array"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EncoderSpec {
-    /// The encoder: `json`.
+    /// The encoder: an encoder type of `GET /connectors` (`json`).
     #[serde(rename = "type")]
     pub kind: String,
-    /// Encoder options.
-    #[serde(default, deserialize_with = "object")]
-    pub props: EncoderProps,
+    /// Encoder options, as its props schema in `GET /connectors` says.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub props: serde_json::Value,
 }
 
-/// Options of the JSON encoder.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EncoderProps {
-    /// `row` (default): one message per row; `array`: one JSON array per batch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-}
-
-/// Batching of a sink's messages, from the original request shape.
+/// Batching of a sink's messages, from the original request shape: accepted empty, refused
+/// with a message when it asks for batching, which results do not go through.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommonSinkProps {
@@ -150,6 +128,7 @@ impl PipelineSpec {
             sink.validate()
                 .map_err(|error| SpecError(format!("sinks[{index}].{}", error.0)))?;
         }
+        self.validate_sink_names()?;
         if self.options.batch_size == Some(0) {
             return Err(SpecError("options.batch_size must be at least 1".into()));
         }
@@ -157,56 +136,68 @@ impl PipelineSpec {
     }
 }
 
+impl PipelineSpec {
+    /// The name of each sink in status, stats and metrics: its id, or `sink_<index>`.
+    pub fn sink_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.sinks
+            .iter()
+            .enumerate()
+            .map(|(index, sink)| sink.id.clone().unwrap_or_else(|| format!("sink_{index}")))
+    }
+
+    /// Sink names must tell the sinks apart, and apart from the other stages.
+    fn validate_sink_names(&self) -> Result<(), SpecError> {
+        let mut seen = std::collections::HashSet::new();
+        for (index, name) in self.sink_names().enumerate() {
+            if RESERVED_STAGE_NAMES.contains(&name.as_str()) {
+                return Err(SpecError(format!(
+                    "sinks[{index}].id '{name}' is reserved for the pipeline's {name} stage; \
+                     choose another id"
+                )));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(SpecError(format!(
+                    "sinks[{index}].id '{name}' names another sink of this pipeline too; sink \
+                     ids must be unique (a sink without an id is named sink_<index>)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The stages of a pipeline that are not sinks, whose names a sink may not take.
+const RESERVED_STAGE_NAMES: [&str; 2] = ["source", "plan"];
+
 impl SinkSpec {
     fn validate(&self) -> Result<(), SpecError> {
         if let Some(id) = &self.id {
             validate_name("id", id)?;
         }
-        self.format()?;
-        match self.kind {
-            SinkKind::Mqtt => self.mqtt_props()?.validate()?,
-            SinkKind::Memory => drop(self.memory_props()?),
-            SinkKind::Nop => {}
+        if let Some(batching) = &self.common_sink_props
+            && (batching.batch_count.is_some() || batching.batch_duration.is_some())
+        {
+            return Err(SpecError(
+                "common_sink_props: batching in the sink is not supported; results leave a \
+                 micro-batch at a time, sized by options.batch_size and options.linger_ms (and \
+                 the json encoder's props.format \"array\" sends a micro-batch as one message)"
+                    .into(),
+            ));
         }
+        registry().sink(&self.kind)?.check(&self.props)?;
+        let encoder = self.encoder();
+        registry()
+            .encoder(&encoder.kind)
+            .and_then(|kind| kind.check(&encoder.props))
+            .map_err(within("encoder"))?;
         Ok(())
     }
 
-    /// The message format its encoder writes.
-    ///
-    /// # Errors
-    /// An encoder other than JSON, or an unknown format.
-    pub fn format(&self) -> Result<JsonFormat, SpecError> {
-        let Some(encoder) = &self.encoder else {
-            return Ok(JsonFormat::MessagePerRow);
-        };
-        if encoder.kind != "json" {
-            return Err(SpecError(format!(
-                "encoder.type must be \"json\", not \"{}\"",
-                encoder.kind
-            )));
-        }
-        match encoder.props.format.as_deref() {
-            None | Some("row") => Ok(JsonFormat::MessagePerRow),
-            Some("array") => Ok(JsonFormat::ArrayPerBatch),
-            Some(other) => Err(SpecError(format!(
-                "encoder.props.format must be \"row\" or \"array\", not \"{other}\""
-            ))),
-        }
-    }
-
-    /// The props of an `mqtt` sink.
-    ///
-    /// # Errors
-    /// When they do not parse, naming the field.
-    pub fn mqtt_props(&self) -> Result<MqttConfig, SpecError> {
-        parse_props(&self.props)
-    }
-
-    /// The props of a `memory` sink.
-    ///
-    /// # Errors
-    /// When they do not parse, naming the field.
-    pub fn memory_props(&self) -> Result<MemoryProps, SpecError> {
-        parse_props(&self.props)
+    /// Its encoder: the one declared, or JSON with a message per row.
+    pub fn encoder(&self) -> EncoderSpec {
+        self.encoder.clone().unwrap_or_else(|| EncoderSpec {
+            kind: "json".into(),
+            props: serde_json::json!({}),
+        })
     }
 }

@@ -4,10 +4,10 @@ use arrow::datatypes::SchemaRef;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use veloflux_connectors::codec::schema::{ColumnSpec, arrow_schema};
-use veloflux_connectors::mqtt::MqttConfig;
+use veloflux_connectors::registry::registry;
 
 use super::object::{object, objects, option_object};
-use super::{SpecError, validate_name};
+use super::{SpecError, validate_name, within};
 
 /// A stream as declared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -15,13 +15,13 @@ use super::{SpecError, validate_name};
 pub struct StreamSpec {
     /// The name SQL reads it by.
     pub name: String,
-    /// Where messages come from.
+    /// Where messages come from: a source type of `GET /connectors` (`mqtt`, `memory`).
     #[serde(rename = "type")]
-    pub kind: StreamKind,
+    pub kind: String,
     /// The columns of its messages.
     #[serde(deserialize_with = "object")]
     pub schema: SchemaSpec,
-    /// Connection properties: [`MqttConfig`] for `mqtt`, [`MemoryProps`] for `memory`.
+    /// Connection properties, as the source type's props schema in `GET /connectors` says.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub props: serde_json::Value,
@@ -38,16 +38,6 @@ pub struct StreamSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub eventtime: Option<EventTimeSpec>,
-}
-
-/// Where a stream's messages come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StreamKind {
-    /// An MQTT subscription.
-    Mqtt,
-    /// An in-process topic, fed by pipelines' memory sinks.
-    Memory,
 }
 
 /// `{"type": "json", "props": {"columns": [...]}}`.
@@ -71,14 +61,14 @@ pub struct SchemaProps {
     pub columns: Vec<ColumnSpec>,
 }
 
-/// `{"type": "json", "props": {}}`: the only decoder.
+/// `{"type": "json", "props": {}}`: a decoder type of `GET /connectors` and its props.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecoderSpec {
     /// The decoder: `json`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// Decoder options; JSON has none.
+    /// Decoder options, as its props schema in `GET /connectors` says; JSON has none.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub props: serde_json::Value,
@@ -104,14 +94,6 @@ pub struct EventTimeSpec {
     pub kind: String,
 }
 
-/// The props of a `memory` stream or sink.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MemoryProps {
-    /// The in-process topic.
-    pub topic: String,
-}
-
 impl StreamSpec {
     /// Checks every field and returns the Arrow schema of the stream.
     ///
@@ -125,39 +107,21 @@ impl StreamSpec {
                 self.schema.kind
             )));
         }
-        if self.decoder.kind != "json" {
-            return Err(SpecError(format!(
-                "decoder.type must be \"json\", not \"{}\"",
-                self.decoder.kind
-            )));
-        }
         let schema = arrow_schema(&self.schema.props.columns).map_err(|error| {
             SpecError(format!("schema.props.columns: {}", SpecError::from(error)))
         })?;
-        match self.kind {
-            StreamKind::Mqtt => self.mqtt_props()?.validate()?,
-            StreamKind::Memory => drop(self.memory_props()?),
-        }
+        let source = registry().source(&self.kind)?;
+        source.check(&self.props)?;
+        let decoder = registry()
+            .decoder(&self.decoder.kind)
+            .map_err(within("decoder"))?;
+        decoder
+            .check(&self.decoder.props)
+            .map_err(within("decoder"))?;
         if let Some(eventtime) = &self.eventtime {
             validate_event_time(eventtime, &schema)?;
         }
         Ok(schema)
-    }
-
-    /// The props of an `mqtt` stream.
-    ///
-    /// # Errors
-    /// When they do not parse, naming the field.
-    pub fn mqtt_props(&self) -> Result<MqttConfig, SpecError> {
-        parse_props(&self.props)
-    }
-
-    /// The props of a `memory` stream.
-    ///
-    /// # Errors
-    /// When they do not parse, naming the field.
-    pub fn memory_props(&self) -> Result<MemoryProps, SpecError> {
-        parse_props(&self.props)
     }
 }
 
@@ -178,19 +142,4 @@ fn validate_event_time(eventtime: &EventTimeSpec, schema: &SchemaRef) -> Result<
         )));
     }
     Ok(())
-}
-
-/// Parses connector props, naming the offending field in `props`.
-pub(super) fn parse_props<T: serde::de::DeserializeOwned>(
-    props: &serde_json::Value,
-) -> Result<T, SpecError> {
-    serde_path_to_error::deserialize(props).map_err(|error| {
-        let path = error.path().to_string();
-        let field = if path == "." {
-            "props".to_owned()
-        } else {
-            format!("props.{path}")
-        };
-        SpecError(format!("{field}: {}", error.inner()))
-    })
 }

@@ -10,7 +10,7 @@ use prometheus::proto::{
 };
 use prometheus::{Encoder, TextEncoder};
 
-use crate::runtime::{HistogramSnapshot, PipelineState, PipelineStatus, WindowSnapshot};
+use crate::runtime::{HistogramSnapshot, PipelineState, PipelineStatus, StageKind, WindowSnapshot};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
@@ -51,8 +51,8 @@ fn pipeline_metrics(families: &mut Families, id: &str, status: &PipelineStatus) 
     for stage in &status.stages {
         let (name, stats) = (stage.processor_id.as_str(), &stage.stats);
         let pipeline = [("pipeline", id)];
-        match name {
-            "source" => {
+        match stage.kind {
+            StageKind::Source => {
                 families.counter(
                     "veloflux_source_messages_received_total",
                     "Messages received from the source.",
@@ -72,9 +72,9 @@ fn pipeline_metrics(families: &mut Families, id: &str, status: &PipelineStatus) 
                     stats.error_count,
                 );
             }
-            "plan" => {}
-            sink => {
-                let labels = [("pipeline", id), ("sink", sink)];
+            StageKind::Plan => {}
+            StageKind::Sink => {
+                let labels = [("pipeline", id), ("sink", name)];
                 families.counter(
                     "veloflux_sink_messages_sent_total",
                     "Messages a sink sent.",

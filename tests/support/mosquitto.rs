@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use super::{free_addr, wait_until};
+use veloflux_testkit::{Signal, send_signal};
+
+use super::{free_addr, mqtt, wait_until};
 
 /// Where Debian installs the broker.
 const BINARY: &str = "/usr/sbin/mosquitto";
@@ -53,14 +54,13 @@ impl Mosquitto {
     /// Stops the broker as an operator would (SIGTERM: it saves its state and exits).
     pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
+            let _ = send_signal(&mut child, Signal::Terminate);
             let _ = child.wait();
         }
     }
 
-    /// Starts the broker again on the same port and state, and waits until it listens.
+    /// Starts the broker again on the same port and state, and waits until it accepts
+    /// MQTT connections.
     pub(crate) async fn restart(&mut self) {
         let child = Command::new(BINARY)
             .arg("-c")
@@ -70,12 +70,11 @@ impl Mosquitto {
             .spawn()
             .expect("mosquitto starts");
         self.child = Some(child);
-        let addr = self.addr;
-        wait_until("mosquitto listens", async || {
-            tokio::net::TcpStream::connect(addr).await.is_ok()
+        let url = self.url();
+        wait_until("mosquitto accepts connections", async || {
+            mqtt::connects(&url).await
         })
         .await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

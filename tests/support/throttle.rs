@@ -6,14 +6,18 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use veloflux_testkit::BrokerAddress;
 
-/// Listens on a free port and forwards each connection to `target`, letting through at most
-/// `bytes_per_second` towards it (replies flow freely). Returns the proxy's address.
-pub(crate) async fn throttled_proxy(target: SocketAddr, bytes_per_second: usize) -> SocketAddr {
+/// Listens on a free port and forwards each connection to the broker at `broker_url`,
+/// letting through at most `bytes_per_second` towards it (replies flow freely). Returns the
+/// proxy's address.
+pub(crate) async fn throttled_proxy(broker_url: &str, bytes_per_second: usize) -> SocketAddr {
+    let broker = BrokerAddress::parse(broker_url).unwrap_or_else(|error| panic!("{error}"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().expect("its address");
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
+            let target = (broker.host.as_str(), broker.port);
             let Ok(server) = TcpStream::connect(target).await else {
                 continue;
             };

@@ -9,7 +9,7 @@
 //! also written as JSON.
 //!
 //! With `--sweep` it instead runs W1 at QoS 0 for every `batch_size` (1 … 8192) × `linger_ms`
-//! (0, 5, 20), unthrottled and paced at `--sweep-rate`, and draws the result as a PNG.
+//! (0, 5, 20), unthrottled and paced at `--sweep-rate`, and draws the result as an SVG.
 //!
 //! ```text
 //! bench-e2e [--broker tcp://127.0.0.1:1883] [--messages 200000] [--server-cpus 1]
@@ -26,11 +26,10 @@ use anyhow::Context as _;
 use clap::Parser;
 use serde_json::json;
 use veloflux_benches::e2e::measure::{self, Bench};
-use veloflux_benches::e2e::server::ServerOptions;
 use veloflux_benches::e2e::table::{self, Measured};
 use veloflux_benches::e2e::workloads::{Kind, Workload};
-use veloflux_benches::e2e::{chart, sweep};
-use veloflux_benches::load::broker::BrokerAddress;
+use veloflux_benches::e2e::{chart, server, sweep};
+use veloflux_testkit::BrokerAddress;
 
 /// Measure the release server end to end through an MQTT broker.
 #[derive(Debug, Parser)]
@@ -55,7 +54,7 @@ struct Cli {
     #[arg(long, default_value_t = 20_000)]
     sweep_rate: u64,
     /// Where the sweep draws its chart.
-    #[arg(long, default_value = "docs/img/batch-sweep.png")]
+    #[arg(long, default_value = "docs/img/batch-sweep.svg")]
     chart: PathBuf,
     /// Redraw the sweep's table and chart from the JSON a sweep wrote, without measuring.
     #[arg(long)]
@@ -84,14 +83,14 @@ struct Common {
 
 impl Common {
     fn bench(&self) -> anyhow::Result<Bench> {
-        let mut server = ServerOptions::release();
+        let mut options = server::release();
         if let Some(binary) = &self.server {
-            server.binary.clone_from(binary);
+            options.binary.clone_from(binary);
         }
-        server.cpus.clone_from(&self.server_cpus);
+        options.cpus.clone_from(&self.server_cpus);
         Ok(Bench {
             broker: BrokerAddress::parse(&self.broker)?,
-            server,
+            server: options,
             messages: self.messages,
             drain: Duration::from_millis(self.drain_ms),
             latency_share: 0.5,

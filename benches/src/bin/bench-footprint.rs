@@ -22,8 +22,8 @@ use veloflux_benches::e2e::deploy::Topics;
 use veloflux_benches::e2e::footprint::{
     self, Figure, binary, cycles, pipelines, restore, settled_rss,
 };
-use veloflux_benches::e2e::server::{Server, ServerOptions};
-use veloflux_benches::load::broker::BrokerAddress;
+use veloflux_benches::e2e::server;
+use veloflux_testkit::{BrokerAddress, Server, ServerOptions};
 
 /// How long creating pipelines may take to show them all running.
 const RUNNING_TIMEOUT: Duration = Duration::from_secs(120);
@@ -68,7 +68,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut options = ServerOptions::release();
+    let mut options = server::release();
     if let Some(binary) = &cli.server {
         options.binary.clone_from(binary);
     }
@@ -102,22 +102,20 @@ async fn idle_pipelines(
     broker: &BrokerAddress,
     work_dir: &Path,
 ) -> anyhow::Result<Vec<Figure>> {
-    let data_dir = make_dir(work_dir, "pipelines")?;
-    let log = work_dir.join("pipelines.log");
-    let server = Server::start(options, &data_dir, &log).await?;
-    let api = server.api()?;
+    let mut server = Server::start_in(options, &work_dir.join("pipelines")).await?;
+    let api = server.api();
     let mut figures = vec![Figure::rss(
         "idle RSS after start",
         settled_rss(server.pid()).await?,
     )];
-    pipelines::create_stream(&api, broker, &Topics::new("footprint")).await?;
+    pipelines::create_stream(api, broker, &Topics::new("footprint")).await?;
     let mut created = 0;
     let mut first = None;
     for &count in &cli.pipelines {
         eprintln!("bench-footprint: {count} idle pipelines");
-        pipelines::create_and_start(&api, created..count.max(created)).await?;
+        pipelines::create_and_start(api, created..count.max(created)).await?;
         created = created.max(count);
-        pipelines::wait_all_running(&api, created, RUNNING_TIMEOUT).await?;
+        pipelines::wait_all_running(api, created, RUNNING_TIMEOUT).await?;
         let rss = settled_rss(server.pid()).await?;
         let noun = if created == 1 {
             "pipeline"
@@ -133,7 +131,7 @@ async fn idle_pipelines(
         }
     }
     eprintln!("bench-footprint: restoring {created} pipelines");
-    let restored = restore::restart(server, options, &data_dir, &log, created).await?;
+    let restored = restore::restart(&mut server, created).await?;
     figures.extend([
         Figure::new(
             "shutdown (SIGTERM to exit)",
@@ -152,10 +150,10 @@ async fn idle_pipelines(
         ),
         Figure::rss(
             format!("RSS after restoring {created}"),
-            settled_rss(restored.server.pid()).await?,
+            settled_rss(server.pid()).await?,
         ),
     ]);
-    restored.server.terminate().await?;
+    server.terminate().await?;
     Ok(figures)
 }
 
@@ -165,11 +163,9 @@ async fn create_delete_cycles(
     broker: &BrokerAddress,
     work_dir: &Path,
 ) -> anyhow::Result<Vec<Figure>> {
-    let data_dir = make_dir(work_dir, "cycles")?;
-    let server = Server::start(options, &data_dir, &work_dir.join("cycles.log")).await?;
-    let api = server.api()?;
-    pipelines::create_stream(&api, broker, &Topics::new("cycles")).await?;
-    let figures = cycles::run(&api, server.pid(), cli.cycles, 4).await?;
+    let mut server = Server::start_in(options, &work_dir.join("cycles")).await?;
+    pipelines::create_stream(server.api(), broker, &Topics::new("cycles")).await?;
+    let figures = cycles::run(server.api(), server.pid(), cli.cycles, 4).await?;
     server.terminate().await?;
     Ok(figures)
 }
@@ -200,18 +196,11 @@ async fn binaries(
         binary: thin,
         ..options.clone()
     };
-    let data_dir = make_dir(work_dir, "thin")?;
-    let server = Server::start(&thin_options, &data_dir, &work_dir.join("thin.log")).await?;
+    let mut server = Server::start_in(&thin_options, &work_dir.join("thin")).await?;
     let rss = settled_rss(server.pid()).await?;
     figures.push(Figure::rss("release-thin idle RSS after start", rss));
     server.terminate().await?;
     Ok(figures)
-}
-
-fn make_dir(parent: &Path, name: &str) -> anyhow::Result<PathBuf> {
-    let dir = parent.join(name);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
 }
 
 /// bench-footprint.json in the target directory of `binary` (`<target>/release/veloFlux`).

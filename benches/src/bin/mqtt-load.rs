@@ -19,10 +19,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use veloflux_benches::load::broker::{self, BrokerAddress};
+use veloflux_benches::load::broker;
 use veloflux_benches::load::pacing::Pacer;
 use veloflux_benches::load::relay::{Relay, RelayConfig};
 use veloflux_benches::load::run::{self, RunConfig};
+use veloflux_testkit::BrokerAddress;
 
 /// Load an MQTT pipeline with the benchmark workload, or relay a topic to measure the broker.
 #[derive(Debug, Parser)]

@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use plotters::prelude::*;
+use tabled::Tabled;
+use veloflux_benches::e2e::chart::{FONT, chart_error, draw_legend, draw_line, svg_root};
+use veloflux_benches::e2e::table::markdown;
 use veloflux_benches::harness::{
     CHAIN, DECODE, DECODE_FULL, DECODE_PRUNED, ENCODE, FILTER, PROJECT, ROW_AT_A_TIME, VELOFLUX,
 };
-use veloflux_benches::{Error, Result, estimates, workload};
+use veloflux_benches::{Result, estimates, workload};
 
 /// The chain's throughput target at batch 1024, in input rows per second.
 const TARGET_ROWS_PER_SECOND: f64 = 3.0e6;
@@ -114,38 +117,59 @@ fn read_all(dir: &Path) -> Result<Vec<Measurement>> {
 }
 
 fn print_stage_table(measurements: &[Measurement]) {
-    println!("| bench | implementation | batch | time per batch | input rows/s | input MB/s |");
-    println!("|---|---|---:|---:|---:|---:|");
-    for m in measurements {
-        println!(
-            "| {} | {} | {} | {} | {} | {} |",
-            m.group,
-            m.function,
-            m.batch_size,
-            format_duration(m.nanos),
-            format_rate(m.rows_per_second()),
-            format_megabytes(m.megabytes_per_second())
-        );
-    }
+    let lines = measurements.iter().map(|m| StageLine {
+        bench: m.group,
+        implementation: m.function,
+        batch: m.batch_size,
+        nanos: m.nanos,
+        rows_per_second: m.rows_per_second(),
+        megabytes_per_second: m.megabytes_per_second(),
+    });
+    print!("{}", markdown(lines, 2));
 }
 
 fn print_chain_table(measurements: &[Measurement]) {
-    println!(
-        "\n| batch | chain rows/s | baseline rows/s | chain / baseline | chain µs per message \
-         | baseline µs per message |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|");
-    for (chain, baseline) in chain_pairs(measurements) {
-        println!(
-            "| {} | {} | {} | {:.2}x | {:.3} | {:.3} |",
-            chain.batch_size,
-            format_rate(chain.rows_per_second()),
-            format_rate(baseline.rows_per_second()),
-            baseline.nanos / chain.nanos,
-            chain.micros_per_row(),
-            baseline.micros_per_row()
-        );
-    }
+    let lines = chain_pairs(measurements)
+        .into_iter()
+        .map(|(chain, baseline)| ChainLine {
+            batch: chain.batch_size,
+            chain_rate: chain.rows_per_second(),
+            baseline_rate: baseline.rows_per_second(),
+            speedup: baseline.nanos / chain.nanos,
+            chain_micros: chain.micros_per_row(),
+            baseline_micros: baseline.micros_per_row(),
+        });
+    print!("\n{}", markdown(lines, 0));
+}
+
+/// One line of the stage table: a bench at one batch size.
+#[derive(Tabled)]
+struct StageLine {
+    bench: &'static str,
+    implementation: &'static str,
+    batch: usize,
+    #[tabled(rename = "time per batch", display = "format_duration")]
+    nanos: f64,
+    #[tabled(rename = "input rows/s", display = "format_rate")]
+    rows_per_second: f64,
+    #[tabled(rename = "input MB/s", display = "format_megabytes")]
+    megabytes_per_second: f64,
+}
+
+/// One line of the chain table: the chain against the baseline at one batch size.
+#[derive(Tabled)]
+struct ChainLine {
+    batch: usize,
+    #[tabled(rename = "chain rows/s", display = "format_rate")]
+    chain_rate: f64,
+    #[tabled(rename = "baseline rows/s", display = "format_rate")]
+    baseline_rate: f64,
+    #[tabled(rename = "chain / baseline", format("{:.2}x", self.speedup))]
+    speedup: f64,
+    #[tabled(rename = "chain µs per message", format("{:.3}", self.chain_micros))]
+    chain_micros: f64,
+    #[tabled(rename = "baseline µs per message", format("{:.3}", self.baseline_micros))]
+    baseline_micros: f64,
 }
 
 /// The chain's measurement and the baseline's at each batch size, smallest batch first.
@@ -161,24 +185,24 @@ fn chain_pairs(measurements: &[Measurement]) -> Vec<(&Measurement, &Measurement)
         .collect()
 }
 
-fn format_duration(nanos: f64) -> String {
-    match nanos {
+fn format_duration(nanos: &f64) -> String {
+    match *nanos {
         n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
         n if n >= 1e3 => format!("{:.2} µs", n / 1e3),
         n => format!("{n:.0} ns"),
     }
 }
 
-fn format_rate(per_second: f64) -> String {
-    match per_second {
+fn format_rate(per_second: &f64) -> String {
+    match *per_second {
         rate if rate >= 1e9 => format!("{:.1} G", rate / 1e9),
         rate if rate >= 1e6 => format!("{:.2} M", rate / 1e6),
         rate => format!("{:.0} k", rate / 1e3),
     }
 }
 
-fn format_megabytes(per_second: f64) -> String {
-    if per_second >= 1e3 {
+fn format_megabytes(per_second: &f64) -> String {
+    if *per_second >= 1e3 {
         format!("{per_second:.0}")
     } else {
         format!("{per_second:.1}")
@@ -199,12 +223,11 @@ fn draw_chart(path: &Path, measurements: &[Measurement]) -> Result<()> {
         .iter()
         .max()
         .map_or(1.0, |&size| size as f64);
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(chart_error)?;
+    let root = svg_root(path, (800, 480))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "Whole chain: input rows per second against micro-batch size",
-            ("sans-serif", 20),
+            (FONT, 20),
         )
         .margin(20)
         .x_label_area_size(50)
@@ -226,13 +249,7 @@ fn draw_chart(path: &Path, measurements: &[Measurement]) -> Result<()> {
         "row at a time (serde_json::Value)",
     )?;
     draw_target(&mut chart, largest * 1.5)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::MiddleRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(chart_error)?;
+    draw_legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
     root.present().map_err(chart_error)
 }
 
@@ -245,27 +262,6 @@ type Chart<'a, 'b> = ChartContext<
     >,
 >;
 
-fn draw_line(
-    chart: &mut Chart<'_, '_>,
-    points: Vec<(f64, f64)>,
-    color: RGBColor,
-    label: &str,
-) -> Result<()> {
-    chart
-        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-        .map_err(chart_error)?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-    chart
-        .draw_series(
-            points
-                .into_iter()
-                .map(|point| Circle::new(point, 4, color.filled())),
-        )
-        .map_err(chart_error)?;
-    Ok(())
-}
-
 /// The throughput target as a dashed green line across the chart.
 fn draw_target(chart: &mut Chart<'_, '_>, right: f64) -> Result<()> {
     let rate = TARGET_ROWS_PER_SECOND / 1e6;
@@ -277,8 +273,4 @@ fn draw_target(chart: &mut Chart<'_, '_>, right: f64) -> Result<()> {
         .label("target at batch 1024: 3 M rows/s")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
     Ok(())
-}
-
-fn chart_error(error: impl std::fmt::Display) -> Error {
-    Error::Chart(error.to_string())
 }

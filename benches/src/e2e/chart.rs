@@ -1,29 +1,25 @@
-//! The batch-size sweep drawn as a PNG: throughput (left) and p99 latency (right, log scale)
-//! against `batch_size`, one line per `linger_ms`.
+//! The benches' charts as SVG, drawn with plotters: the batch-size sweep ([`draw`]:
+//! throughput on the left, p99 latency on a log scale on the right, against `batch_size`, one
+//! line per `linger_ms`), and the pieces `perf-chart`'s chart of the chain bench shares with it
+//! ([`svg_root`], [`draw_line`], [`draw_legend`]).
 //!
-//! plotters' bitmap backend needs a font library to draw text, and pulling one in would also
-//! change how criterion and `perf-chart` lay out their SVG text. So plotters draws only lines
-//! and points, and the labels are rasterised afterwards with `ab_glyph` from a TrueType font
-//! found on the machine (DejaVu Sans); without one, the chart has no text and says so.
+//! Text is written as SVG `<text>` in the viewer's sans-serif face and sized by plotters'
+//! estimate, so drawing needs no font on the machine.
 
+use std::ops::Range;
 use std::path::Path;
 
-use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::sweep::{BATCH_SIZES, LINGERS_MS, Point};
 use crate::{Error, Result};
 
-/// The image's size in pixels.
-const SIZE: (u32, u32) = (1100, 460);
+/// The font family of every label.
+pub const FONT: &str = "sans-serif";
 
-/// Where a TrueType font for the labels is looked for, in order.
-const FONT_PATHS: [&str; 4] = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-];
+/// The sweep chart's size in pixels: two panels side by side.
+const SIZE: (u32, u32) = (1100, 460);
 
 /// The color of each linger's line, in [`LINGERS_MS`] order.
 const COLORS: [RGBColor; 3] = [
@@ -32,150 +28,175 @@ const COLORS: [RGBColor; 3] = [
     RGBColor(44, 160, 44),
 ];
 
-/// A label to rasterise once plotters is done: text, pixel position, size, and alignment.
-struct Label {
-    text: String,
-    at: (i32, i32),
-    size: f32,
-    align: Align,
-}
-
-#[derive(Clone, Copy)]
-enum Align {
-    Left,
-    Center,
-    Right,
-}
-
-/// Draws `points` to `path` as a PNG; returns whether the labels could be drawn (a font was
-/// found).
+/// Draws `points` to `path` as an SVG: the unthrottled throughput, and the p99 latency of the
+/// run paced at `paced_rate`. Returns whether the chart has its labels, which SVG text always
+/// has.
 ///
 /// # Errors
 /// When drawing or writing the file fails.
 pub fn draw(points: &[Point], paced_rate: u64, path: &Path) -> Result<bool> {
-    let (width, height) = SIZE;
-    let mut pixels = vec![255_u8; width as usize * height as usize * 3];
-    let labels = plot(points, paced_rate, &mut pixels)?;
-    let font = load_font();
-    if let Some(font) = &font {
-        for label in &labels {
-            rasterise(&mut pixels, width, height, font, label);
-        }
-    }
-    write_png(path, width, height, &pixels)?;
-    Ok(font.is_some())
+    let root = svg_root(path, SIZE)?;
+    let (left, right) = root.split_horizontally(SIZE.0 / 2);
+    throughput_panel(&left, points)?;
+    latency_panel(&right, points, paced_rate)?;
+    root.present().map_err(chart_error)?;
+    Ok(true)
 }
 
-fn plot(points: &[Point], paced_rate: u64, pixels: &mut [u8]) -> Result<Vec<Label>> {
-    let root = BitMapBackend::with_buffer(pixels, SIZE).into_drawing_area();
+/// A white drawing area of `size` pixels that writes itself to `path` as SVG when presented.
+///
+/// # Errors
+/// When the background cannot be drawn.
+pub fn svg_root(path: &Path, size: (u32, u32)) -> Result<DrawingArea<SVGBackend<'_>, Shift>> {
+    let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(chart_error)?;
-    let (left, right) = root.split_horizontally(SIZE.0 / 2);
-    let mut labels = Vec::new();
-    let throughput = |point: &Point| point.throughput.map(|rate| rate / 1000.0);
-    let max = points.iter().filter_map(throughput).fold(1.0, f64::max);
-    let step = nice_step(max / 5.0);
-    let top = (max / step).ceil() * step;
-    let ticks: Vec<(f64, String)> = (0..=((top / step).round() as usize))
-        .map(|index| (index as f64 * step, format!("{}k", index as f64 * step)))
-        .collect();
-    let title = "W1 throughput, unthrottled (input msg/s carried)".to_owned();
-    panel(
-        &left,
-        points,
-        throughput,
-        (0.0, top),
-        &ticks,
-        title,
-        &mut labels,
-    )?;
-    let p99 = |point: &Point| {
-        let millis = point.paced.latency?.p99.as_secs_f64() * 1e3;
-        Some(millis.max(0.01).log10())
-    };
+    Ok(root)
+}
+
+/// `points` as a line of `color` with a dot at each point, named `label` in the legend.
+///
+/// # Errors
+/// When drawing fails.
+pub fn draw_line<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: &str,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+        .map_err(chart_error)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+    let dots = points
+        .into_iter()
+        .map(|point| Circle::new(point, 4, color.filled()));
+    chart.draw_series(dots).map_err(chart_error)?;
+    Ok(())
+}
+
+/// The legend of every labelled series, boxed, at `position`.
+///
+/// # Errors
+/// When drawing fails.
+pub fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(chart_error)
+}
+
+/// A drawing error as the crate's [`Error::Chart`].
+pub fn chart_error(error: impl std::fmt::Display) -> Error {
+    Error::Chart(error.to_string())
+}
+
+fn throughput_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    points: &[Point],
+) -> Result<()> {
+    let thousands = |point: &Point| point.throughput.map(|rate| rate / 1000.0);
+    let top = points.iter().filter_map(thousands).fold(1.0, f64::max) * 1.15;
+    let mut chart = panel(area, "W1 throughput, unthrottled")
+        .build_cartesian_2d(batch_axis(), 0.0..top)
+        .map_err(chart_error)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(BATCH_SIZES.len())
+        .x_label_formatter(&batch_label)
+        .x_desc("batch_size")
+        .y_label_formatter(&|rate| format!("{}k", plain(*rate)))
+        .y_desc("input msg/s carried")
+        .draw()
+        .map_err(chart_error)?;
+    for (linger, color) in LINGERS_MS.iter().zip(COLORS) {
+        let line = series(points, *linger, thousands);
+        draw_line(&mut chart, line, color, &format!("linger_ms {linger}"))?;
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+fn latency_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    points: &[Point],
+    paced_rate: u64,
+) -> Result<()> {
+    // A log scale has no zero: a p99 under 10 µs is drawn at 10 µs.
+    let p99 = |point: &Point| Some((point.paced.latency?.p99.as_secs_f64() * 1e3).max(0.01));
     let (low, high) = points
         .iter()
         .filter_map(p99)
-        .fold((0.0_f64, 1.0_f64), |(low, high), value| {
-            (low.min(value.floor()), high.max(value.ceil()))
+        .fold((1.0_f64, 10.0_f64), |(low, high), millis| {
+            (low.min(millis), high.max(millis))
         });
-    let ticks: Vec<(f64, String)> = (low as i32..=high as i32)
-        .map(|decade| (f64::from(decade), decade_label(decade)))
-        .collect();
-    let title = format!("W1 p99 latency at {paced_rate} msg/s (ms, log scale)");
-    panel(&right, points, p99, (low, high), &ticks, title, &mut labels)?;
-    root.present().map_err(chart_error)?;
-    Ok(labels)
+    // Whole decades, so that the axis starts and ends on a label; widened by a hair, as plotters
+    // labels only the decades that its rounded logarithms put inside the range.
+    let decades =
+        10_f64.powf(low.log10().floor()) * 0.999..10_f64.powf(high.log10().ceil()) * 1.001;
+    let title = format!("W1 p99 latency at {paced_rate} msg/s");
+    let mut chart = panel(area, &title)
+        .build_cartesian_2d(batch_axis(), decades.log_scale())
+        .map_err(chart_error)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(BATCH_SIZES.len())
+        .x_label_formatter(&batch_label)
+        .x_desc("batch_size")
+        .y_label_formatter(&|millis| plain(*millis))
+        .y_desc("p99 latency (ms, log scale)")
+        .draw()
+        .map_err(chart_error)?;
+    for (linger, color) in LINGERS_MS.iter().zip(COLORS) {
+        let line = series(points, *linger, p99);
+        draw_line(&mut chart, line, color, &format!("linger_ms {linger}"))?;
+    }
+    Ok(())
 }
 
-fn panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    points: &[Point],
-    value: impl Fn(&Point) -> Option<f64>,
-    (low, high): (f64, f64),
-    ticks: &[(f64, String)],
-    title: String,
-    labels: &mut Vec<Label>,
-) -> Result<()> {
-    let last = (BATCH_SIZES.len() - 1) as f64;
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(64)
-        .margin_bottom(56)
-        .margin_left(70)
-        .margin_right(24)
-        .build_cartesian_2d(-0.3..last + 0.3, low..high)
-        .map_err(chart_error)?;
-    let grid = RGBColor(220, 220, 220);
-    for (y, text) in ticks {
-        let line = [(-0.3, *y), (last + 0.3, *y)];
-        chart
-            .draw_series(LineSeries::new(line, grid))
-            .map_err(chart_error)?;
-        let (x, y) = chart.backend_coord(&(-0.3, *y));
-        labels.push(label(text.clone(), (x - 8, y + 5), 14.0, Align::Right));
-    }
-    for (index, batch_size) in BATCH_SIZES.iter().enumerate() {
-        let (x, y) = chart.backend_coord(&(index as f64, low));
-        labels.push(label(
-            batch_size.to_string(),
-            (x, y + 22),
-            14.0,
-            Align::Center,
-        ));
-    }
-    let (left, bottom) = chart.backend_coord(&(-0.3, low));
-    let (right, top) = chart.backend_coord(&(last + 0.3, high));
-    // `backend_coord` is in the image's pixels; an area draws relative to its own corner.
-    let (origin_x, origin_y) = area.get_base_pixel();
-    let corners = [
-        (left - origin_x, top - origin_y),
-        (right - origin_x, bottom - origin_y),
-    ];
-    let frame = Rectangle::new(corners, BLACK.stroke_width(1));
-    area.draw(&frame).map_err(chart_error)?;
-    labels.push(label(
-        title,
-        ((left + right) / 2, top - 40),
-        16.0,
-        Align::Center,
-    ));
-    labels.push(label(
-        "batch_size".to_owned(),
-        ((left + right) / 2, bottom + 46),
-        14.0,
-        Align::Center,
-    ));
-    for (linger, color) in LINGERS_MS.iter().zip(COLORS) {
-        let series = series(points, *linger, &value);
-        let style = color.stroke_width(2);
-        chart
-            .draw_series(LineSeries::new(series.clone(), style))
-            .map_err(chart_error)?;
-        let marks = series
-            .into_iter()
-            .map(|at| Circle::new(at, 4, color.filled()));
-        chart.draw_series(marks).map_err(chart_error)?;
-    }
-    legend(area, labels, (left + 10, top - 14))
+/// One panel of the sweep, titled `title`, before its axes are chosen.
+fn panel<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(title, (FONT, 18))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64);
+    builder
+}
+
+/// The x axis: the batch sizes evenly spaced at 0, 1, 2, …, with a little room either side.
+fn batch_axis() -> Range<f64> {
+    -0.3..(BATCH_SIZES.len() - 1) as f64 + 0.3
+}
+
+/// The label at `position` on [`batch_axis`]: its batch size, or nothing between two.
+fn batch_label(position: &f64) -> String {
+    let index = position.round();
+    let size = (index >= 0.0 && (position - index).abs() < 1e-6)
+        .then(|| BATCH_SIZES.get(index as usize))
+        .flatten();
+    size.map_or_else(String::new, ToString::to_string)
 }
 
 /// The points of one linger as (batch size index, value), in batch size order.
@@ -192,137 +213,33 @@ fn series(points: &[Point], linger: u64, value: impl Fn(&Point) -> Option<f64>) 
         .collect()
 }
 
-fn legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    labels: &mut Vec<Label>,
-    (x, y): (i32, i32),
-) -> Result<()> {
-    for (column, (linger, color)) in LINGERS_MS.iter().zip(COLORS).enumerate() {
-        let x = x + column as i32 * 140;
-        let (origin_x, origin_y) = area.get_base_pixel();
-        let (start, end) = (
-            (x - origin_x, y - origin_y),
-            (x + 24 - origin_x, y - origin_y),
-        );
-        let line = PathElement::new([start, end], color.stroke_width(3));
-        area.draw(&line).map_err(chart_error)?;
-        labels.push(label(
-            format!("linger_ms {linger}"),
-            (x + 30, y + 5),
-            14.0,
-            Align::Left,
-        ));
-    }
-    Ok(())
-}
-
-fn label(text: String, at: (i32, i32), size: f32, align: Align) -> Label {
-    Label {
-        text,
-        at,
-        size,
-        align,
-    }
-}
-
-/// 1, 2 or 5 times a power of ten, at least `raw`.
-fn nice_step(raw: f64) -> f64 {
-    if raw <= 0.0 || !raw.is_finite() {
-        return 1.0;
-    }
-    let power = 10_f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|factor| factor * power)
-        .find(|step| *step >= raw)
-        .unwrap_or(10.0 * power)
-}
-
-/// The label of a decade on the latency axis: 0.1, 1, 10, 100 (ms).
-fn decade_label(decade: i32) -> String {
-    let value = 10_f64.powi(decade);
-    if decade < 0 {
-        format!("{value:.*}", decade.unsigned_abs() as usize)
-    } else {
-        format!("{value:.0}")
-    }
-}
-
-fn load_font() -> Option<FontVec> {
-    let font = FONT_PATHS
-        .iter()
-        .find_map(|path| std::fs::read(path).ok())
-        .and_then(|bytes| FontVec::try_from_vec(bytes).ok());
-    if font.is_none() {
-        eprintln!("chart: no DejaVu Sans font found; the chart is drawn without labels");
-    }
-    font
-}
-
-fn rasterise(pixels: &mut [u8], width: u32, height: u32, font: &FontVec, label: &Label) {
-    let scaled = font.as_scaled(PxScale::from(label.size));
-    let glyphs: Vec<_> = label.text.chars().map(|c| scaled.glyph_id(c)).collect();
-    let advance: f32 = glyphs.iter().map(|id| scaled.h_advance(*id)).sum();
-    let start = match label.align {
-        Align::Left => label.at.0 as f32,
-        Align::Center => label.at.0 as f32 - advance / 2.0,
-        Align::Right => label.at.0 as f32 - advance,
-    };
-    let mut x = start;
-    for id in glyphs {
-        let glyph = id.with_scale_and_position(label.size, ab_glyph::point(x, label.at.1 as f32));
-        x += scaled.h_advance(id);
-        let Some(outline) = font.outline_glyph(glyph) else {
-            continue;
-        };
-        let bounds = outline.px_bounds();
-        outline.draw(|gx, gy, coverage| {
-            let px = bounds.min.x as i64 + i64::from(gx);
-            let py = bounds.min.y as i64 + i64::from(gy);
-            if px < 0 || py < 0 || px >= i64::from(width) || py >= i64::from(height) {
-                return;
-            }
-            let offset = (py as usize * width as usize + px as usize) * 3;
-            for channel in &mut pixels[offset..offset + 3] {
-                let ink = 30.0;
-                *channel = (f32::from(*channel) * (1.0 - coverage) + ink * coverage) as u8;
-            }
-        });
-    }
-}
-
-fn write_png(path: &Path, width: u32, height: u32, pixels: &[u8]) -> Result<()> {
-    let file = std::fs::File::create(path)
-        .map_err(|error| Error::Chart(format!("cannot create {}: {error}", path.display())))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(chart_error)?;
-    writer.write_image_data(pixels).map_err(chart_error)?;
-    writer.finish().map_err(chart_error)
-}
-
-fn chart_error(error: impl std::fmt::Display) -> Error {
-    Error::Chart(error.to_string())
+/// `value` with at most three decimals and no trailing zeros: 0.1, 1, 2.5, 100.
+fn plain(value: f64) -> String {
+    let rounded = (value * 1000.0).round() / 1000.0;
+    // -0.0 would print as "-0".
+    format!("{}", rounded + 0.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::e2e::sweep::grid;
+    use crate::e2e::table::Paced;
+    use crate::load::latency::LatencySummary;
 
-    #[test]
-    fn steps_are_one_two_or_five_times_a_power_of_ten() {
-        assert_eq!(nice_step(7.3), 10.0);
-        assert_eq!(nice_step(1.2), 2.0);
-        assert_eq!(nice_step(0.3), 0.5);
-        assert_eq!(nice_step(0.0), 1.0);
+    /// The text of every `<text>` element of `svg`.
+    fn texts(svg: &str) -> Vec<&str> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|element| {
+                let (_, rest) = element.split_once('>')?;
+                Some(rest.split_once("</text>")?.0.trim())
+            })
+            .collect()
     }
 
     #[test]
-    fn the_sweep_is_drawn_as_a_png() {
-        use crate::e2e::sweep::grid;
-        use crate::e2e::table::Paced;
-        use crate::load::latency::LatencySummary;
+    fn the_sweep_is_drawn_as_an_svg_with_its_labels() {
         let points: Vec<Point> = grid()
             .into_iter()
             .enumerate()
@@ -333,21 +250,56 @@ mod tests {
                 paced: Paced {
                     rate: 20_000,
                     loss: 0,
-                    latency: LatencySummary::of(vec![500, 1000 * (index as u64 + 1)]),
+                    latency: LatencySummary::of(vec![500, 800 * (index as u64 + 1)]),
                 },
             })
             .collect();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sweep.png");
-        draw(&points, 20_000, &path).unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let path = dir.path().join("sweep.svg");
+        assert!(draw(&points, 20_000, &path).unwrap());
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        let texts = texts(&svg);
+        for label in [
+            "W1 throughput, unthrottled",
+            "W1 p99 latency at 20000 msg/s",
+            "batch_size",
+            "input msg/s carried",
+            "p99 latency (ms, log scale)",
+            "linger_ms 0",
+            "linger_ms 5",
+            "linger_ms 20",
+            "1",
+            "16",
+            "128",
+            "1024",
+            "8192",
+            "0k",
+            "100k",
+            "0.1",
+            "1",
+            "10",
+            "100",
+        ] {
+            assert!(texts.contains(&label), "no {label:?} in {texts:?}");
+        }
     }
 
     #[test]
-    fn decades_are_labelled_in_plain_numbers() {
-        assert_eq!(decade_label(-1), "0.1");
-        assert_eq!(decade_label(0), "1");
-        assert_eq!(decade_label(2), "100");
+    fn batch_sizes_label_whole_positions_only() {
+        assert_eq!(batch_label(&0.0), "1");
+        assert_eq!(batch_label(&4.0), "8192");
+        assert_eq!(batch_label(&0.5), "");
+        assert_eq!(batch_label(&-1.0), "");
+        assert_eq!(batch_label(&5.0), "");
+    }
+
+    #[test]
+    fn numbers_are_labelled_plainly() {
+        assert_eq!(plain(0.1), "0.1");
+        assert_eq!(plain(0.30000000000000004), "0.3");
+        assert_eq!(plain(1.0), "1");
+        assert_eq!(plain(100.0), "100");
+        assert_eq!(plain(-0.0), "0");
     }
 }

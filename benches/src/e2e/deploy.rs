@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use rumqttc::QoS;
 use tokio::time::Instant;
+use veloflux_testkit::api::{all_connected, stage_counter};
+use veloflux_testkit::{Api, BrokerAddress, Wait, unique_name, unique_topic};
 
-use super::api::{self, Api};
 use super::specs::{self, Batching, Endpoint};
 use super::workloads::{Kind, Workload};
-use crate::load::broker::BrokerAddress;
 use crate::load::run::{self, RunConfig};
 use crate::{Error, Result};
 
@@ -31,7 +31,8 @@ const DEADLINE: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(50);
 
 /// The input and output topics of one run, and the prefix of its client ids: unique per
-/// process and run, so that nothing else on the broker mixes in.
+/// process and run ([`unique_topic`], [`unique_name`]), so that nothing else on the broker
+/// mixes in.
 #[derive(Debug, Clone)]
 pub struct Topics {
     /// Where the load tool publishes.
@@ -44,11 +45,11 @@ pub struct Topics {
 impl Topics {
     /// The topics of the run named `run`.
     pub fn new(run: &str) -> Self {
-        let prefix = format!("bench-e2e-{}-{run}", std::process::id());
+        let topic = unique_topic(&format!("bench-e2e/{run}"));
         Self {
-            input: format!("bench-e2e/{}/{run}/in", std::process::id()),
-            output: format!("bench-e2e/{}/{run}/out", std::process::id()),
-            prefix,
+            input: format!("{topic}/in"),
+            output: format!("{topic}/out"),
+            prefix: unique_name(&format!("bench-e2e-{run}")),
         }
     }
 
@@ -171,23 +172,24 @@ pub async fn warm_up(
 /// When the status cannot be read.
 pub async fn source_rows(api: &Api) -> Result<u64> {
     let status = api.status(PIPELINE).await?;
-    Ok(api::stage_counter(&status, Some("source"), "records_in").unwrap_or(0))
+    Ok(stage_counter(&status, Some("source"), "records_in").unwrap_or(0))
 }
 
 async fn wait_connected(api: &Api) -> Result<()> {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let status = api.status(PIPELINE).await?;
-        if api::all_connected(&status) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Server(format!(
-                "pipeline '{PIPELINE}' did not connect in time: {status}"
-            )));
-        }
-        tokio::time::sleep(POLL).await;
-    }
+    let mut last = serde_json::Value::Null;
+    let connected = Wait::up_to(DEADLINE)
+        .every(POLL)
+        .until_some("the pipeline connects", async || {
+            last = api.status(PIPELINE).await?;
+            Ok::<_, Error>(all_connected(&last).then_some(()))
+        })
+        .await;
+    connected.map_err(|error| match error {
+        Error::Testkit(veloflux_testkit::Error::Timeout { .. }) => Error::Server(format!(
+            "pipeline '{PIPELINE}' did not connect in time: {last}"
+        )),
+        other => other,
+    })
 }
 
 /// Whether the source has counted input and the sink's count stayed the same for `quiet`;
@@ -198,8 +200,8 @@ async fn settled(api: &Api, quiet: Duration) -> Result<bool> {
     let mut since = Instant::now();
     while Instant::now() < deadline {
         let status = api.status(PIPELINE).await?;
-        let source = api::stage_counter(&status, Some("source"), "records_in").unwrap_or(0);
-        let sink = api::stage_counter(&status, None, "records_in").unwrap_or(0);
+        let source = stage_counter(&status, Some("source"), "records_in").unwrap_or(0);
+        let sink = stage_counter(&status, None, "records_in").unwrap_or(0);
         if (source, sink) != last {
             last = (source, sink);
             since = Instant::now();

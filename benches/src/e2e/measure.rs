@@ -6,15 +6,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::api::Api;
+use veloflux_testkit::{BrokerAddress, Server, ServerOptions};
+
 use super::deploy::{self, Topics};
 use super::procfs;
 use super::relay;
-use super::server::{Server, ServerOptions};
 use super::table::{FixedRate, Measured, Paced, ServerUse};
 use super::workloads::{Kind, Workload};
 use crate::Result;
-use crate::load::broker::BrokerAddress;
 use crate::load::report::Report;
 use crate::load::run;
 
@@ -57,13 +56,12 @@ pub async fn at_fixed_rate(
     work_dir: &Path,
 ) -> Result<FixedRate> {
     let name = format!("{}-at-{rate}", workload.name());
-    let server = start(bench, &name, work_dir).await?;
-    let api = server.api()?;
+    let mut server = start(bench, &name, work_dir).await?;
     let topics = Topics::new(&name);
-    deploy::deploy(&api, &bench.broker, workload, &topics, None).await?;
-    let before = Usage::now(&server, &api).await?;
+    deploy::deploy(server.api(), &bench.broker, workload, &topics, None).await?;
+    let before = Usage::now(&server).await?;
     let paced = paced(bench, workload, &topics, rate).await?;
-    let used = Usage::now(&server, &api).await?.since(&before);
+    let used = Usage::now(&server).await?.since(&before);
     server.terminate().await?;
     Ok(FixedRate {
         paced,
@@ -79,10 +77,10 @@ struct Usage {
 }
 
 impl Usage {
-    async fn now(server: &Server, api: &Api) -> Result<Self> {
+    async fn now(server: &Server) -> Result<Self> {
         Ok(Self {
             cpu: procfs::cpu_time(server.pid(), procfs::clock_ticks())?,
-            source_rows: deploy::source_rows(api).await?,
+            source_rows: deploy::source_rows(server.api()).await?,
         })
     }
 
@@ -115,14 +113,13 @@ async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
 
 async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) -> Result<Measured> {
     let name = workload.name();
-    let server = start(bench, &name, work_dir).await?;
-    let api = server.api()?;
+    let mut server = start(bench, &name, work_dir).await?;
     let topics = Topics::new(&name);
-    deploy::deploy(&api, &bench.broker, workload, &topics, None).await?;
-    let before = Usage::now(&server, &api).await?;
+    deploy::deploy(server.api(), &bench.broker, workload, &topics, None).await?;
+    let before = Usage::now(&server).await?;
     let config = run_config(bench, workload, &topics, 0);
     let report = run::run(&config).await?;
-    let used = Usage::now(&server, &api).await?.since(&before);
+    let used = Usage::now(&server).await?.since(&before);
     let memory = procfs::memory(server.pid())?;
     let mut measured = Measured {
         workload,
@@ -141,13 +138,9 @@ async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) ->
     Ok(measured)
 }
 
+/// A server of its own for the run `name`, over a data directory in `work_dir`.
 async fn start(bench: &Bench, name: &str, work_dir: &Path) -> Result<Server> {
-    let data_dir = work_dir.join(name);
-    std::fs::create_dir_all(&data_dir).map_err(|error| {
-        crate::Error::Server(format!("cannot create {}: {error}", data_dir.display()))
-    })?;
-    let log = work_dir.join(format!("{name}.log"));
-    Server::start(&bench.server, &data_dir, &log).await
+    Ok(Server::start_in(&bench.server, &work_dir.join(name)).await?)
 }
 
 /// The paced run's rate: the configured share of the rate the workload sustained, for

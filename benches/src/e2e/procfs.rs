@@ -1,18 +1,16 @@
-//! A process's CPU time and memory, read from `/proc/<pid>/stat` and `/proc/<pid>/status`.
+//! A process's CPU time and memory, read from `/proc/<pid>/stat` and `/proc/<pid>/status` with
+//! the `procfs` crate.
 //!
-//! CPU time is `utime + stime` in clock ticks (fields 14 and 15 of `stat`), converted with the
-//! tick rate `getconf CLK_TCK` reports (100 on every Linux this runs on, the fallback).
-//! Memory is the resident set (`VmRSS`) and its peak (`VmHWM`), in KiB as the kernel writes
-//! them.
+//! CPU time is `utime + stime` in clock ticks, converted with the tick rate the kernel gives
+//! every process (`AT_CLKTCK`, what `getconf CLK_TCK` prints). Memory is the resident set
+//! (`VmRSS`) and its peak (`VmHWM`), in KiB as the kernel writes them.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::{Error, Result};
+use ::procfs::process::Process;
 
-/// The tick rate assumed when `getconf CLK_TCK` cannot be run.
-pub const DEFAULT_CLOCK_TICKS: u64 = 100;
+use crate::{Error, Result};
 
 /// A process's resident memory, in KiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,14 +23,7 @@ pub struct Memory {
 
 /// Clock ticks per second of the CPU times in `/proc`.
 pub fn clock_ticks() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|output| String::from_utf8(output.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .filter(|ticks| *ticks > 0)
-        .unwrap_or(DEFAULT_CLOCK_TICKS)
+    ::procfs::ticks_per_second()
 }
 
 /// The CPU time (user + system) process `pid` has used so far.
@@ -40,15 +31,13 @@ pub fn clock_ticks() -> u64 {
 /// # Errors
 /// When the process does not exist or its `stat` cannot be parsed.
 pub fn cpu_time(pid: u32, ticks_per_second: u64) -> Result<Duration> {
-    let path = PathBuf::from(format!("/proc/{pid}/stat"));
-    let text = read(&path)?;
-    let ticks = parse_cpu_ticks(&text).ok_or_else(|| Error::Proc {
-        path,
-        reason: "no utime and stime fields".to_owned(),
-    })?;
-    let nanos = u128::from(ticks) * 1_000_000_000 / u128::from(ticks_per_second.max(1));
-    Ok(Duration::from_nanos(
-        u64::try_from(nanos).unwrap_or(u64::MAX),
+    let path = proc_path(pid, "stat");
+    let stat = process(pid, &path)?
+        .stat()
+        .map_err(|error| proc_error(&path, error))?;
+    Ok(ticks_to_duration(
+        stat.utime.saturating_add(stat.stime),
+        ticks_per_second,
     ))
 }
 
@@ -57,75 +46,81 @@ pub fn cpu_time(pid: u32, ticks_per_second: u64) -> Result<Duration> {
 /// # Errors
 /// When the process does not exist or its `status` lacks `VmRSS` or `VmHWM`.
 pub fn memory(pid: u32) -> Result<Memory> {
-    let path = PathBuf::from(format!("/proc/{pid}/status"));
-    let text = read(&path)?;
-    parse_memory(&text).ok_or_else(|| Error::Proc {
-        path,
-        reason: "no VmRSS and VmHWM lines".to_owned(),
-    })
+    let path = proc_path(pid, "status");
+    let status = process(pid, &path)?
+        .status()
+        .map_err(|error| proc_error(&path, error))?;
+    // Kernel threads have no memory of their own and so neither line.
+    match (status.vmrss, status.vmhwm) {
+        (Some(rss_kib), Some(peak_kib)) => Ok(Memory { rss_kib, peak_kib }),
+        _ => Err(proc_error(&path, "no VmRSS and VmHWM lines")),
+    }
 }
 
-/// `utime + stime` in clock ticks from the text of `/proc/<pid>/stat`.
-///
-/// The second field, the command name, is in parentheses and may hold spaces and parentheses
-/// itself, so fields are counted from the last `)`.
-pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    // After the name come field 3 (state) onwards: utime is field 14, stime field 15.
-    let mut fields = after_name.split_whitespace().skip(11);
-    let user: u64 = fields.next()?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
-    Some(user + system)
+fn ticks_to_duration(ticks: u64, ticks_per_second: u64) -> Duration {
+    let nanos = u128::from(ticks) * 1_000_000_000 / u128::from(ticks_per_second.max(1));
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
-/// `VmRSS` and `VmHWM` from the text of `/proc/<pid>/status`.
-pub fn parse_memory(status: &str) -> Option<Memory> {
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-            .and_then(|value| value.split_whitespace().next()?.parse().ok())
-    };
-    Some(Memory {
-        rss_kib: field("VmRSS")?,
-        peak_kib: field("VmHWM")?,
-    })
+/// The process `pid`; `path` names the file the caller wants in the error.
+fn process(pid: u32, path: &Path) -> Result<Process> {
+    let pid = i32::try_from(pid).map_err(|_| proc_error(path, "no such process id"))?;
+    Process::new(pid).map_err(|error| proc_error(path, error))
 }
 
-fn read(path: &PathBuf) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|error| Error::Proc {
-        path: path.clone(),
-        reason: error.to_string(),
-    })
+fn proc_path(pid: u32, file: &str) -> PathBuf {
+    PathBuf::from(format!("/proc/{pid}/{file}"))
+}
+
+fn proc_error(path: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Proc {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     #[test]
-    fn cpu_ticks_are_utime_plus_stime_after_the_name() {
-        let stat = "4242 (veloFlux (x) y) S 1 4242 4242 0 -1 4194560 1961 0 0 0 \
-                    1234 567 0 0 20 0 9 0 123456 1411170304 20307 18446744073709551615";
-        assert_eq!(parse_cpu_ticks(stat), Some(1801));
-        assert_eq!(parse_cpu_ticks("4242 (cut) S 1 2"), None);
+    fn this_process_has_a_resident_set_no_larger_than_its_peak() {
+        let memory = memory(std::process::id()).unwrap();
+        assert!(memory.rss_kib > 0);
+        assert!(memory.peak_kib >= memory.rss_kib, "{memory:?}");
     }
 
     #[test]
-    fn memory_is_read_in_kib() {
-        let status = "Name:\tveloFlux\nVmPeak:\t  900000 kB\nVmHWM:\t   24576 kB\n\
-                      VmRSS:\t   20480 kB\nThreads:\t9\n";
-        let memory = parse_memory(status).unwrap();
-        assert_eq!(memory.rss_kib, 20_480);
-        assert_eq!(memory.peak_kib, 24_576);
-        assert_eq!(parse_memory("Name:\tx\n"), None);
-    }
-
-    #[test]
-    fn this_process_can_be_read() {
+    fn cpu_time_grows_while_this_process_computes() {
         let pid = std::process::id();
-        assert!(memory(pid).unwrap().rss_kib > 0);
-        assert!(cpu_time(pid, clock_ticks()).is_ok());
-        assert!(memory(u32::MAX).is_err());
+        let ticks = clock_ticks();
+        assert!(ticks > 0);
+        let before = cpu_time(pid, ticks).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut sum = 0_u64;
+        while cpu_time(pid, ticks).unwrap() <= before {
+            assert!(Instant::now() < deadline, "CPU time stayed at {before:?}");
+            sum = (0..100_000_u64).fold(sum, |sum, value| sum.wrapping_add(value * value));
+            std::hint::black_box(sum);
+        }
+    }
+
+    #[test]
+    fn ticks_are_converted_at_the_given_rate() {
+        assert_eq!(ticks_to_duration(250, 100), Duration::from_millis(2500));
+        assert_eq!(ticks_to_duration(3, 1000), Duration::from_millis(3));
+        assert_eq!(ticks_to_duration(7, 0), Duration::from_secs(7));
+    }
+
+    #[test]
+    fn a_missing_process_is_an_error_naming_its_file() {
+        // Above the kernel's largest pid (2^22), and one that is no i32.
+        for pid in [i32::MAX as u32, u32::MAX] {
+            let error = memory(pid).unwrap_err().to_string();
+            assert!(error.contains(&format!("/proc/{pid}/status")), "{error}");
+            assert!(cpu_time(pid, clock_ticks()).is_err());
+        }
     }
 }

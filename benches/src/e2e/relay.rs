@@ -4,9 +4,9 @@
 
 use rumqttc::QoS;
 use tokio::sync::oneshot;
+use veloflux_testkit::BrokerAddress;
 
 use super::deploy::Topics;
-use crate::load::broker::BrokerAddress;
 use crate::load::relay::{Relay, RelayConfig};
 use crate::load::report::Report;
 use crate::load::run::{self, RunConfig};

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType};
+use veloflux_testkit::BrokerAddress;
 
-use crate::load::broker::BrokerAddress;
 use crate::workload::{self, SENT_MICROS_FIELD};
 
 /// The name of the stream every bench pipeline reads: the one its SQL names.
@@ -27,7 +27,7 @@ pub struct Endpoint<'a> {
 impl Endpoint<'_> {
     fn props(&self) -> Value {
         json!({
-            "broker_url": broker_url(self.broker),
+            "broker_url": self.broker.url(),
             "topic": self.topic,
             "qos": self.qos,
             "client_id": self.client_id,
@@ -92,15 +92,6 @@ pub fn pipeline(id: &str, sql: &str, sink: Value, batching: Option<Batching>) ->
     pipeline
 }
 
-/// `tcp://host:port`, with an IPv6 host in brackets.
-pub fn broker_url(broker: &BrokerAddress) -> String {
-    if broker.host.contains(':') {
-        format!("tcp://[{}]:{}", broker.host, broker.port)
-    } else {
-        format!("tcp://{}:{}", broker.host, broker.port)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,11 +132,5 @@ mod tests {
         let tuned = pipeline("p", "SELECT 1 FROM s", nop_sink(), Some(batching));
         assert_eq!(tuned["options"], json!({"batch_size": 16, "linger_ms": 5}));
         assert_eq!(tuned["sinks"][0]["type"], "nop");
-    }
-
-    #[test]
-    fn ipv6_brokers_keep_their_brackets() {
-        let broker = BrokerAddress::parse("tcp://[::1]:1884").unwrap();
-        assert_eq!(broker_url(&broker), "tcp://[::1]:1884");
     }
 }

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use veloflux_testkit::Server;
 
 use super::deploy::{self, PIPELINE, Topics};
 use super::measure::Bench;
-use super::server::Server;
 use super::specs::Batching;
 use super::table::{Measured, Paced};
 use super::workloads::{Kind, Workload};
@@ -112,12 +112,8 @@ pub fn grid() -> Vec<Batching> {
 /// When the server, a request or a run fails.
 pub async fn run(bench: &Bench, rate: u64, work_dir: &Path) -> Result<Vec<Point>> {
     let workload = Workload::new(Kind::Filter, 0);
-    let data_dir = work_dir.join("sweep");
-    std::fs::create_dir_all(&data_dir).map_err(|error| {
-        crate::Error::Server(format!("cannot create {}: {error}", data_dir.display()))
-    })?;
-    let server = Server::start(&bench.server, &data_dir, &work_dir.join("sweep.log")).await?;
-    let api = server.api()?;
+    let mut server = Server::start_in(&bench.server, &work_dir.join("sweep")).await?;
+    let api = server.api();
     let topics = Topics::new("sweep");
     let grid = grid();
     let mut points = Vec::with_capacity(grid.len());
@@ -127,14 +123,14 @@ pub async fn run(bench: &Bench, rate: u64, work_dir: &Path) -> Result<Vec<Point>
             batching.batch_size, batching.linger_ms
         );
         if index == 0 {
-            deploy::deploy(&api, &bench.broker, workload, &topics, Some(batching)).await?;
+            deploy::deploy(api, &bench.broker, workload, &topics, Some(batching)).await?;
         } else {
             let mut spec = deploy::pipeline_spec(&bench.broker, workload, &topics, Some(batching))?;
             if let Some(object) = spec.as_object_mut() {
                 object.remove("id");
             }
             api.replace_pipeline(PIPELINE, &spec).await?;
-            deploy::warm_up(&api, &bench.broker, workload, &topics).await?;
+            deploy::warm_up(api, &bench.broker, workload, &topics).await?;
         }
         points.push(point(bench, workload, &topics, batching, rate).await?);
     }

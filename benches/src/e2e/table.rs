@@ -2,10 +2,14 @@
 //! to the relay ceiling, loss, CPU per million messages, cores), and the table and JSON that
 //! report them.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tabled::grid::config::Offset;
+use tabled::settings::object::{Columns, Object, Rows};
+use tabled::settings::style::LineChar;
+use tabled::settings::{Alignment, Style};
+use tabled::{Table, Tabled};
 
 use super::workloads::Workload;
 use crate::load::latency::LatencySummary;
@@ -181,86 +185,106 @@ impl Measured {
     }
 }
 
-/// The table of every measured workload, with ratios of their sustained rates to `ceiling`
-/// (the QoS 0 relay's).
+/// The table of every measured workload, in Markdown, with ratios of their sustained rates to
+/// `ceiling` (the QoS 0 relay's).
 pub fn render(rows: &[Measured], ceiling: Option<f64>) -> String {
-    let header = [
-        "workload",
-        "qos",
-        "in msg/s",
-        "carried/s",
-        "ratio",
-        "loss",
-        "CPU s/M",
-        "cores",
-        "peak RSS",
-        "lat. rate",
-        "p50",
-        "p99",
-    ];
-    let body: Vec<Vec<String>> = rows.iter().map(|row| cells(row, ceiling)).collect();
-    let mut widths: Vec<usize> = header.iter().map(|name| name.len()).collect();
-    for cells in &body {
-        for (width, cell) in widths.iter_mut().zip(cells) {
-            *width = (*width).max(cell.len());
+    markdown(rows.iter().map(|row| Line::new(row, ceiling)), 1)
+}
+
+/// `rows` as a Markdown table ending in a newline, with the columns from `right_from` on
+/// (the figures) right-aligned.
+pub fn markdown<T: Tabled>(rows: impl IntoIterator<Item = T>, right_from: usize) -> String {
+    let figures = Columns::new(right_from..);
+    // Row 1's top line is the one under the header: a `:` at its right end aligns the column
+    // right wherever the Markdown is rendered.
+    let separator = Rows::one(1).intersect(Columns::new(right_from..));
+    let mut table = Table::new(rows);
+    table
+        .with(Style::markdown())
+        .modify(figures, Alignment::right())
+        .modify(separator, LineChar::horizontal(':', Offset::End(0)));
+    format!("{table}\n")
+}
+
+/// One line of [`render`]'s table; `-` where a figure is missing.
+#[derive(Tabled)]
+struct Line {
+    workload: String,
+    qos: u8,
+    #[tabled(rename = "in msg/s", display = "whole")]
+    throughput: Option<f64>,
+    #[tabled(rename = "carried/s", display = "whole")]
+    sustained_rate: Option<f64>,
+    #[tabled(display = "hundredths")]
+    ratio: Option<f64>,
+    #[tabled(display("loss", self))]
+    loss: i64,
+    #[tabled(rename = "CPU s/M", display = "hundredths")]
+    cpu_per_million: Option<f64>,
+    #[tabled(display = "hundredths")]
+    cores: Option<f64>,
+    #[tabled(rename = "peak RSS", display = "mebibytes")]
+    peak_rss_kib: Option<u64>,
+    #[tabled(rename = "lat. rate", display = "or_dash")]
+    latency_rate: Option<u64>,
+    #[tabled(display = "milliseconds")]
+    p50: Option<Duration>,
+    #[tabled(display = "milliseconds")]
+    p99: Option<Duration>,
+    #[tabled(skip)]
+    loss_percent: Option<f64>,
+}
+
+impl Line {
+    fn new(row: &Measured, ceiling: Option<f64>) -> Self {
+        let latency = row.paced.and_then(|paced| paced.latency);
+        Self {
+            workload: row.workload.name(),
+            qos: row.workload.qos,
+            throughput: row.throughput(),
+            sustained_rate: row.sustained_rate(),
+            ratio: ratio(row.sustained_rate(), ceiling),
+            loss: row.loss(),
+            cpu_per_million: row.cpu_per_million(),
+            cores: row.cores(),
+            peak_rss_kib: row.server.map(|server| server.peak_rss_kib),
+            latency_rate: row.paced.map(|paced| paced.rate),
+            p50: latency.map(|latency| latency.p50),
+            p99: latency.map(|latency| latency.p99),
+            loss_percent: row.loss_percent(),
         }
     }
-    let mut table = String::new();
-    line(&mut table, &widths, &header.map(str::to_owned));
-    for cells in &body {
-        line(&mut table, &widths, cells);
+}
+
+fn whole(value: &Option<f64>) -> String {
+    value.map_or_else(dash, |value| format!("{value:.0}"))
+}
+
+fn hundredths(value: &Option<f64>) -> String {
+    value.map_or_else(dash, |value| format!("{value:.2}"))
+}
+
+fn loss(loss: &i64, line: &Line) -> String {
+    match line.loss_percent {
+        Some(percent) => format!("{loss} ({percent:.2} %)"),
+        None => loss.to_string(),
     }
-    table
 }
 
-fn cells(row: &Measured, ceiling: Option<f64>) -> Vec<String> {
-    let missing = || "-".to_owned();
-    let (rate, p50, p99) = match row.paced {
-        Some(paced) => (
-            paced.rate.to_string(),
-            paced
-                .latency
-                .map_or_else(missing, |l| format!("{:.2} ms", millis(l.p50))),
-            paced
-                .latency
-                .map_or_else(missing, |l| format!("{:.2} ms", millis(l.p99))),
-        ),
-        None => (missing(), missing(), missing()),
-    };
-    let loss = match row.loss_percent() {
-        Some(percent) => format!("{} ({percent:.2} %)", row.loss()),
-        None => row.loss().to_string(),
-    };
-    vec![
-        row.workload.name(),
-        row.workload.qos.to_string(),
-        row.throughput()
-            .map_or_else(missing, |rate| format!("{rate:.0}")),
-        row.sustained_rate()
-            .map_or_else(missing, |rate| format!("{rate:.0}")),
-        ratio(row.sustained_rate(), ceiling).map_or_else(missing, |ratio| format!("{ratio:.2}")),
-        loss,
-        row.cpu_per_million()
-            .map_or_else(missing, |cpu| format!("{cpu:.2}")),
-        row.cores()
-            .map_or_else(missing, |cores| format!("{cores:.2}")),
-        row.server.map_or_else(missing, |server| {
-            format!("{:.1} MiB", server.peak_rss_kib as f64 / 1024.0)
-        }),
-        rate,
-        p50,
-        p99,
-    ]
+fn mebibytes(kib: &Option<u64>) -> String {
+    kib.map_or_else(dash, |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
 }
 
-fn line(table: &mut String, widths: &[usize], cells: &[String]) {
-    let padded: Vec<String> = widths
-        .iter()
-        .zip(cells)
-        .map(|(width, cell)| format!("{cell:>width$}"))
-        .collect();
-    // Writing to a String cannot fail.
-    let _ = writeln!(table, "{}", padded.join("  "));
+fn or_dash(value: &Option<u64>) -> String {
+    value.map_or_else(dash, |value| value.to_string())
+}
+
+fn milliseconds(duration: &Option<Duration>) -> String {
+    duration.map_or_else(dash, |duration| format!("{:.2} ms", millis(duration)))
+}
+
+fn dash() -> String {
+    "-".to_owned()
 }
 
 fn ratio(throughput: Option<f64>, ceiling: Option<f64>) -> Option<f64> {
@@ -351,12 +375,33 @@ mod tests {
         ];
         let table = render(&rows, Some(20_000.0));
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 3, "{table}");
-        assert!(
-            lines[1].contains("w1-q0") && lines[1].contains("2.00"),
+        assert_eq!(lines.len(), 4, "{table}");
+        fn cells(line: &str) -> Vec<&str> {
+            line.split('|').map(str::trim).collect()
+        }
+        assert_eq!(
+            cells(lines[0])[1..4],
+            ["workload", "qos", "in msg/s"],
             "{table}"
         );
-        assert!(lines[2].contains("20.0 MiB"), "{table}");
+        assert!(
+            cells(lines[1])
+                .iter()
+                .all(|cell| cell.starts_with('-') || cell.is_empty()),
+            "{table}"
+        );
+        assert!(
+            lines[1].starts_with("|---") && lines[1].ends_with("-:|"),
+            "{table}"
+        );
+        assert_eq!(cells(lines[2])[1], "w1-q0", "{table}");
+        assert_eq!(cells(lines[2])[5], "2.00", "{table}");
+        assert_eq!(cells(lines[3])[9], "20.0 MiB", "{table}");
+        assert_eq!(cells(lines[3])[12], "-", "{table}");
+        assert!(
+            lines.iter().all(|line| line.split('|').count() == 14),
+            "{table}"
+        );
         let json = rows[0].json(Some(20_000.0));
         assert_eq!(json["ratio_to_ceiling"], 2.0);
         assert_eq!(json["cpu_seconds_per_million"], 10.0);

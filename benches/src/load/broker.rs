@@ -1,16 +1,14 @@
-//! Broker addresses and the MQTT clients of the load tool: parsing `tcp://host:port`,
-//! options sized so that the client is not the bottleneck, and the connect, subscribe and
-//! disconnect handshakes.
+//! The MQTT clients of the load tool: options sized so that the client is not the
+//! bottleneck, and the connect, subscribe and disconnect handshakes. Broker addresses are the
+//! test kit's [`BrokerAddress`].
 
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, NetworkOptions, Outgoing, Packet, QoS};
 use rumqttc::{SubAck, SubscribeReasonCode};
+use veloflux_testkit::BrokerAddress;
 
 use crate::{Error, Result};
-
-/// The port of a broker address that names none: the MQTT port registered with IANA.
-pub const DEFAULT_PORT: u16 = 1883;
 
 /// Requests a client may queue before `publish().await` waits. 1024 is 20 ms of messages at
 /// 50k msg/s: enough to keep the event loop busy across scheduling hiccups on two cores, few
@@ -29,51 +27,14 @@ pub const MAX_PACKET_BYTES: usize = 16 * 1024 * 1024;
 /// How long a disconnect may take before the connection is just dropped.
 const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A broker's host and port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerAddress {
-    /// Host name or IP address (an IPv6 address without its brackets).
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-}
-
-impl BrokerAddress {
-    /// Parses `tcp://host:port` or `mqtt://host:port`; the port defaults to [`DEFAULT_PORT`].
-    ///
-    /// # Errors
-    /// When the scheme is missing or another one, or the host or port is invalid.
-    pub fn parse(url: &str) -> Result<Self> {
-        let invalid = |reason| Error::BrokerUrl {
-            url: url.to_owned(),
-            reason,
-        };
-        let rest = url
-            .strip_prefix("tcp://")
-            .or_else(|| url.strip_prefix("mqtt://"))
-            .ok_or_else(|| invalid("expected tcp://host:port or mqtt://host:port"))?;
-        let authority = rest.strip_suffix('/').unwrap_or(rest);
-        let (host, port) = split_host_port(authority).ok_or_else(|| invalid("bad port"))?;
-        if host.is_empty() || host.contains(['/', '@', '?', '#']) {
-            return Err(invalid(
-                "expected a host name or IP address before the port",
-            ));
-        }
-        Ok(Self {
-            host: host.to_owned(),
-            port,
-        })
-    }
-
-    /// Client options for this broker, with a client id unique to this process and `role`.
-    pub fn options(&self, role: &str) -> MqttOptions {
-        let mut options = MqttOptions::new(client_id(role), self.host.clone(), self.port);
-        options
-            .set_inflight(INFLIGHT)
-            .set_max_packet_size(MAX_PACKET_BYTES, MAX_PACKET_BYTES)
-            .set_keep_alive(Duration::from_secs(30));
-        options
-    }
+/// Client options for `broker`, with a client id unique to this process and `role`.
+pub fn options(broker: &BrokerAddress, role: &str) -> MqttOptions {
+    let mut options = MqttOptions::new(client_id(role), broker.host.clone(), broker.port);
+    options
+        .set_inflight(INFLIGHT)
+        .set_max_packet_size(MAX_PACKET_BYTES, MAX_PACKET_BYTES)
+        .set_keep_alive(Duration::from_secs(30));
+    options
 }
 
 /// The client id of this process's client in `role`: unique per role within a process and
@@ -87,14 +48,9 @@ pub fn client_id(role: &str) -> String {
 /// # Errors
 /// When the broker cannot be reached or refuses the connection.
 pub async fn connect(broker: &BrokerAddress, role: &str) -> Result<(AsyncClient, EventLoop)> {
-    let (client, mut events) = AsyncClient::new(broker.options(role), REQUEST_CAPACITY);
+    let (client, mut events) = AsyncClient::new(options(broker, role), REQUEST_CAPACITY);
     events.set_network_options(network_options());
-    let action = || {
-        format!(
-            "connecting {role} client to {}:{}",
-            broker.host, broker.port
-        )
-    };
+    let action = || format!("connecting {role} client to {broker}");
     match events.poll().await {
         Ok(Event::Incoming(Packet::ConnAck(_))) => Ok((client, events)),
         Ok(event) => Err(Error::mqtt(
@@ -195,63 +151,9 @@ fn check_granted(ack: &SubAck, action: impl Fn() -> String) -> Result<()> {
     Ok(())
 }
 
-fn split_host_port(authority: &str) -> Option<(&str, u16)> {
-    if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, rest) = bracketed.split_once(']')?;
-        return match rest {
-            "" => Some((host, DEFAULT_PORT)),
-            _ => Some((host, rest.strip_prefix(':')?.parse().ok()?)),
-        };
-    }
-    match authority.split_once(':') {
-        None => Some((authority, DEFAULT_PORT)),
-        Some((host, port)) => Some((host, port.parse().ok()?)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn address(host: &str, port: u16) -> BrokerAddress {
-        BrokerAddress {
-            host: host.to_owned(),
-            port,
-        }
-    }
-
-    #[test]
-    fn broker_urls_parse() {
-        let cases = [
-            ("tcp://127.0.0.1:1883", address("127.0.0.1", 1883)),
-            ("mqtt://broker.local:11883", address("broker.local", 11883)),
-            ("mqtt://broker.local", address("broker.local", 1883)),
-            ("tcp://localhost:1884/", address("localhost", 1884)),
-            ("tcp://[::1]:1885", address("::1", 1885)),
-            ("tcp://[::1]", address("::1", 1883)),
-        ];
-        for (url, expected) in cases {
-            assert_eq!(BrokerAddress::parse(url).unwrap(), expected, "{url}");
-        }
-    }
-
-    #[test]
-    fn bad_broker_urls_say_what_is_wrong() {
-        let cases = [
-            ("127.0.0.1:1883", "expected tcp://host:port"),
-            ("ssl://127.0.0.1:8883", "expected tcp://host:port"),
-            ("tcp://127.0.0.1:port", "bad port"),
-            ("tcp://127.0.0.1:70000", "bad port"),
-            ("tcp://:1883", "expected a host name"),
-            ("tcp://host/path", "expected a host name"),
-            ("tcp://[::1]1883", "bad port"),
-        ];
-        for (url, message) in cases {
-            let error = BrokerAddress::parse(url).unwrap_err().to_string();
-            assert!(error.contains(message), "{url}: {error}");
-            assert!(error.contains(url), "{url}: {error}");
-        }
-    }
 
     #[test]
     fn client_ids_differ_by_role_and_name_the_process() {

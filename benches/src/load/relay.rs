@@ -6,8 +6,9 @@ use std::future::Future;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Outgoing, Packet, QoS};
 use tokio::task::JoinHandle;
+use veloflux_testkit::BrokerAddress;
 
-use super::broker::{self, BrokerAddress};
+use super::broker;
 use crate::{Error, Result};
 
 /// Where the relay reads and writes.

@@ -14,8 +14,9 @@ use rumqttc::{AsyncClient, Event, EventLoop, Outgoing, Packet, QoS};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
+use veloflux_testkit::BrokerAddress;
 
-use super::broker::{self, BrokerAddress};
+use super::broker;
 use super::latency::{LatencySummary, latency_micros, sent_micros};
 use super::pacing::{Pacer, TICK};
 use super::report::{Published, Received, Report};

@@ -5,6 +5,7 @@ use std::time::Duration;
 use rumqttc::{MqttOptions, QoS, TlsConfiguration, Transport};
 use serde::{Deserialize, Serialize};
 
+use crate::props::Props;
 use crate::{Error, Result};
 
 /// The keep-alive interval when none is configured.
@@ -14,7 +15,7 @@ const DEFAULT_KEEP_ALIVE_SECS: u64 = 30;
 const MAX_PACKET_BYTES: usize = 16 << 20;
 
 /// Where and how to connect, as users write it in `props`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MqttConfig {
     /// `tcp://host:port` or `mqtt://…`; `ssl://` or `mqtts://` for TLS.
@@ -42,6 +43,12 @@ pub struct MqttConfig {
     /// Whether published messages are retained by the broker (sinks only).
     #[serde(default)]
     pub retain: bool,
+}
+
+impl Props for MqttConfig {
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
 }
 
 /// Host, port and whether to use TLS, from a broker URL.

@@ -1,11 +1,28 @@
 //! MQTT sources and sinks over rumqttc, reconnecting with backoff after any failure.
 
 mod config;
+mod connector;
 mod pacing;
 mod publisher;
 mod sink;
 mod source;
 
 pub use config::MqttConfig;
-pub use sink::{MqttSink, Unpublished};
+pub use sink::MqttSink;
 pub use source::MqttSource;
+
+use crate::kind::{BuildSink, BuildSource, Kind};
+
+/// The `mqtt` source kind.
+pub(crate) fn source() -> Kind<BuildSource> {
+    Kind::new::<MqttConfig>(
+        "mqtt",
+        "Subscribes to an MQTT topic (wildcards and $share/<group>/... allowed).",
+        connector::build_source,
+    )
+}
+
+/// The `mqtt` sink kind.
+pub(crate) fn sink() -> Kind<BuildSink> {
+    Kind::new::<MqttConfig>("mqtt", "Publishes to an MQTT topic.", connector::build_sink)
+}

@@ -142,15 +142,15 @@ impl Session {
     }
 
     /// Connects and waits for the broker to accept.
-    async fn open(&self) -> std::result::Result<Connection, String> {
+    async fn open(&self) -> Result<Connection> {
         let (host, port) = &self.address;
         let stream = TcpStream::connect((host.as_str(), *port))
             .await
-            .map_err(|error| format!("connecting to {host}:{port}: {error}"))?;
+            .map_err(|error| Error::External(format!("connecting to {host}:{port}: {error}")))?;
         // Each batch is one write already: send it now, not when a packet fills.
         stream
             .set_nodelay(true)
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| Error::External(error.to_string()))?;
         let mut connection = Connection {
             stream,
             incoming: BytesMut::with_capacity(64),
@@ -158,10 +158,13 @@ impl Session {
         connection.write(&self.connect).await?;
         match connection.read_packet().await? {
             Packet::ConnAck(ack) if ack.code == ConnectReturnCode::Success => Ok(connection),
-            Packet::ConnAck(ack) => {
-                Err(format!("the broker refused the connection: {:?}", ack.code))
-            }
-            other => Err(format!("expected CONNACK from the broker, got {other:?}")),
+            Packet::ConnAck(ack) => Err(Error::External(format!(
+                "the broker refused the connection: {:?}",
+                ack.code
+            ))),
+            other => Err(Error::External(format!(
+                "expected CONNACK from the broker, got {other:?}"
+            ))),
         }
     }
 }
@@ -178,13 +181,15 @@ async fn drive(session: Session, mut queued: mpsc::Receiver<Bytes>, status: Arc<
                 connection.serve(&mut queued, session.keep_alive).await
             }
             Ok(Err(error)) => Err(error),
-            Err(_) => Err(format!("no CONNACK within {CONNECT_TIMEOUT:?}")),
+            Err(_) => Err(Error::External(format!(
+                "no CONNACK within {CONNECT_TIMEOUT:?}"
+            ))),
         };
         match ended {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(topic = %session.topic, %error, "MQTT sink lost its connection");
-                status.set_disconnected(error);
+                status.set_disconnected(error.to_string());
                 if queued.is_closed() {
                     return;
                 }
@@ -207,7 +212,7 @@ impl Connection {
         &mut self,
         queued: &mut mpsc::Receiver<Bytes>,
         keep_alive: Duration,
-    ) -> std::result::Result<(), String> {
+    ) -> Result<()> {
         let mut batches = Vec::with_capacity(BATCHES_PER_WRITE);
         let mut gathered = BytesMut::new();
         let mut ping_due = Instant::now() + keep_alive;
@@ -232,7 +237,9 @@ impl Connection {
                 }
                 () = tokio::time::sleep_until(ping_due) => {
                     if ping_unanswered {
-                        return Err(format!("the broker did not answer a ping within {keep_alive:?}"));
+                        return Err(Error::External(format!(
+                            "the broker did not answer a ping within {keep_alive:?}"
+                        )));
                     }
                     self.write(&PINGREQ).await?;
                     ping_unanswered = true;
@@ -247,7 +254,7 @@ impl Connection {
         &mut self,
         batches: &mut Vec<Bytes>,
         gathered: &mut BytesMut,
-    ) -> std::result::Result<(), String> {
+    ) -> Result<()> {
         if batches.len() == 1
             && let Some(single) = batches.pop()
         {
@@ -260,28 +267,32 @@ impl Connection {
         self.write(gathered).await
     }
 
-    async fn write(&mut self, bytes: &[u8]) -> std::result::Result<(), String> {
+    async fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.stream
             .write_all(bytes)
             .await
-            .map_err(|error| format!("writing to the broker: {error}"))
+            .map_err(|error| Error::External(format!("writing to the broker: {error}")))
     }
 
     /// The next packet from the broker. Cancel-safe: what was read stays buffered.
-    async fn read_packet(&mut self) -> std::result::Result<Packet, String> {
+    async fn read_packet(&mut self) -> Result<Packet> {
         loop {
             match Packet::read(&mut self.incoming, MAX_INCOMING_PACKET) {
                 Ok(packet) => return Ok(packet),
                 Err(rumqttc::Error::InsufficientBytes(_)) => {}
-                Err(error) => return Err(format!("reading from the broker: {error}")),
+                Err(error) => {
+                    return Err(Error::External(format!("reading from the broker: {error}")));
+                }
             }
             let read = self
                 .stream
                 .read_buf(&mut self.incoming)
                 .await
-                .map_err(|error| format!("reading from the broker: {error}"))?;
+                .map_err(|error| Error::External(format!("reading from the broker: {error}")))?;
             if read == 0 {
-                return Err("the broker closed the connection".to_owned());
+                return Err(Error::External(
+                    "the broker closed the connection".to_owned(),
+                ));
             }
         }
     }

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::MqttConfig;
 use super::publisher::Publisher;
 use crate::backoff::Backoff;
+use crate::connector::Unsent;
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
 
@@ -44,15 +45,6 @@ struct ClientLink {
     qos: QoS,
     retain: bool,
     connection: JoinHandle<()>,
-}
-
-/// Messages of a batch that could not be queued for publishing, and why.
-#[derive(Debug)]
-pub struct Unpublished {
-    /// How many.
-    pub count: usize,
-    /// The last reason.
-    pub error: Error,
 }
 
 /// Messages published at QoS 1 or 2, those the broker acknowledged, and those a broker that
@@ -125,17 +117,17 @@ impl MqttSink {
     pub async fn publish_all<'a>(
         &self,
         messages: impl ExactSizeIterator<Item = &'a [u8]>,
-    ) -> std::result::Result<(), Unpublished> {
+    ) -> std::result::Result<(), Unsent> {
         match &self.link {
             Link::Batched(publisher) => {
                 let count = messages.len();
                 publisher
                     .publish_all(messages)
                     .await
-                    .map_err(|error| Unpublished { count, error })
+                    .map_err(|error| Unsent { count, error })
             }
             Link::Client(link) => {
-                let mut unpublished: Option<Unpublished> = None;
+                let mut unpublished: Option<Unsent> = None;
                 for payload in messages {
                     match link.publish(payload).await {
                         Ok(()) if link.qos != QoS::AtMostOnce => {
@@ -144,7 +136,7 @@ impl MqttSink {
                         Ok(()) => {}
                         Err(error) => {
                             let count = unpublished.map_or(0, |u| u.count) + 1;
-                            unpublished = Some(Unpublished { count, error });
+                            unpublished = Some(Unsent { count, error });
                         }
                     }
                 }

@@ -225,7 +225,7 @@ fn valid_body(method: &str, path: &str) -> Value {
         "eventtime": {"enabled": false, "late_tolerance_ms": 0}});
     spec["sinks"] = json!([{"id": "out", "type": "memory", "props": {"topic": "out"},
         "encoder": {"type": "json", "props": {"format": "row"}},
-        "common_sink_props": {"batch_count": 1, "batch_duration": 1}}]);
+        "common_sink_props": {}}]);
     let mut exported = spec.clone();
     exported["id"] = json!("r");
     exported["running"] = json!(false);

@@ -2,8 +2,9 @@
 //! stream, with the server's resident set sampled at checkpoints. Anything a pipeline leaves
 //! behind when it goes (a task, a subscription slot, a metrics series) shows as growth.
 
+use veloflux_testkit::Api;
+
 use crate::Result;
-use crate::e2e::api::Api;
 use crate::e2e::footprint::{Figure, pipelines, settled_rss};
 use crate::e2e::specs;
 

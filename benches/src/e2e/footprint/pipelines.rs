@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
+use veloflux_testkit::{Api, BrokerAddress, Wait};
 
-use crate::e2e::api::Api;
 use crate::e2e::deploy::Topics;
 use crate::e2e::specs::{self, Endpoint};
-use crate::load::broker::BrokerAddress;
 use crate::{Error, Result};
 
 /// How often the pipeline list is polled while waiting for pipelines to run.
@@ -64,25 +63,24 @@ pub async fn create_and_start(api: &Api, range: std::ops::Range<usize>) -> Resul
 /// # Errors
 /// When a request fails, or `timeout` passes first.
 pub async fn wait_all_running(api: &Api, count: usize, timeout: Duration) -> Result<Instant> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let listed = api.list_pipelines().await.ok();
-        let running = listed.as_ref().map_or(0, |listed| {
-            listed
+    let mut running = 0;
+    let all = Wait::up_to(timeout)
+        .every(POLL)
+        .until_some("every pipeline runs", async || {
+            let listed = api.list_pipelines().await.unwrap_or_default();
+            running = listed
                 .iter()
                 .filter(|pipeline| pipeline.status == "running")
-                .count()
-        });
-        if running >= count {
-            return Ok(Instant::now());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Server(format!(
-                "{running} of {count} pipelines running after {timeout:?}"
-            )));
-        }
-        tokio::time::sleep(POLL).await;
-    }
+                .count();
+            Ok::<_, Error>((running >= count).then(Instant::now))
+        })
+        .await;
+    all.map_err(|error| match error {
+        Error::Testkit(veloflux_testkit::Error::Timeout { .. }) => Error::Server(format!(
+            "{running} of {count} pipelines running after {timeout:?}"
+        )),
+        other => other,
+    })
 }
 
 #[cfg(test)]

@@ -5,17 +5,42 @@
 //! building it. A payload that turns out malformed or mistyped is rolled back, so it costs
 //! nothing but itself. Encoding writes rows from Arrow arrays into one reused buffer.
 
-mod columns;
 mod decode;
 mod encode;
-mod floats;
-mod scanner;
-mod values;
+mod error;
 
-pub use decode::{DecodeError, DecodedBatch, JsonDecoder, PayloadError};
+pub use decode::{DecodedBatch, JsonDecoder};
 pub use encode::{EncodedMessages, JsonEncoder, JsonFormat};
+pub use error::{DecodeError, PayloadError};
 
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;
+
+impl super::Decoder for JsonDecoder {
+    fn schema(&self) -> &arrow::datatypes::SchemaRef {
+        JsonDecoder::schema(self)
+    }
+
+    fn push(&mut self, payload: &[u8]) -> Result<(), DecodeError> {
+        JsonDecoder::push(self, payload)
+    }
+
+    fn flush(&mut self) -> crate::Result<arrow::array::RecordBatch> {
+        JsonDecoder::flush(self)
+    }
+}
+
+impl super::Encoder for JsonEncoder {
+    fn encode(&mut self, batch: &arrow::array::RecordBatch) -> crate::Result<EncodedMessages<'_>> {
+        JsonEncoder::encode(self, batch)
+    }
+}
+
+#[cfg(feature = "io")]
+mod config;
+#[cfg(feature = "io")]
+pub use config::JsonEncoderConfig;
+#[cfg(feature = "io")]
+pub(crate) use config::{decoder, encoder};

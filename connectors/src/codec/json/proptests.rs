@@ -1,6 +1,7 @@
 //! Property tests: any row of the supported types survives JSON → Arrow → JSON, agrees with
 //! upstream `arrow-json` on valid input, and no byte string makes the decoder panic.
 
+use crate::codec::DecodeBatch;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -76,7 +77,7 @@ fn row() -> impl Strategy<Value = Value> {
 fn decode<P: AsRef<[u8]>>(payloads: &[P]) -> RecordBatch {
     let decoded = JsonDecoder::try_new(schema())
         .unwrap()
-        .decode(payloads)
+        .decode_batch(payloads)
         .unwrap();
     assert!(decoded.errors.is_empty(), "{:?}", decoded.errors);
     decoded.batch
@@ -124,11 +125,11 @@ proptest! {
     fn arbitrary_bytes_decode_alike_in_a_batch_and_alone(
         payloads in prop::collection::vec(any::<Vec<u8>>(), 1..8),
     ) {
-        let batched = JsonDecoder::try_new(schema()).unwrap().decode(&payloads).unwrap();
+        let batched = JsonDecoder::try_new(schema()).unwrap().decode_batch(&payloads).unwrap();
         let mut rows = 0;
         let mut failed = Vec::new();
         for (index, payload) in payloads.iter().enumerate() {
-            let alone = JsonDecoder::try_new(schema()).unwrap().decode(&[payload]).unwrap();
+            let alone = JsonDecoder::try_new(schema()).unwrap().decode_batch(&[payload]).unwrap();
             rows += alone.batch.num_rows();
             failed.extend(alone.errors.into_iter().map(|error| (index, error.error)));
         }
@@ -148,7 +149,7 @@ proptest! {
         let victim = victim.index(payloads.len());
         let broken = &payloads[victim];
         payloads[victim] = broken[..cut.index(broken.len() - 1)].to_vec();
-        let decoded = JsonDecoder::try_new(schema()).unwrap().decode(&payloads).unwrap();
+        let decoded = JsonDecoder::try_new(schema()).unwrap().decode_batch(&payloads).unwrap();
         prop_assert_eq!(decoded.errors.len(), 1);
         prop_assert_eq!(decoded.errors[0].index, victim);
         let mut kept = payloads.clone();

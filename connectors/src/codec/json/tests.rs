@@ -1,5 +1,6 @@
 //! Tests of the JSON decoder and encoder: rows out for payloads in, and what a bad payload costs.
 
+use crate::codec::DecodeBatch;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -23,7 +24,7 @@ fn reading_schema() -> SchemaRef {
 fn decode(schema: SchemaRef, payloads: &[&str]) -> DecodedBatch {
     JsonDecoder::try_new(schema)
         .unwrap()
-        .decode(payloads)
+        .decode_batch(payloads)
         .unwrap()
 }
 
@@ -139,7 +140,7 @@ fn text_that_is_not_utf8_is_refused_even_where_no_column_reads_it() {
     ];
     let decoded = JsonDecoder::try_new(reading_schema())
         .unwrap()
-        .decode(&payloads)
+        .decode_batch(&payloads)
         .unwrap();
     assert_eq!(
         error_messages(&decoded),

@@ -15,9 +15,9 @@ use arrow::datatypes::{
     Int64Type, TimeUnit, TimestampMillisecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 
-use super::decode::DecodeError;
 use super::scanner::{Scanner, check_utf8};
 use super::values::ReadJson;
+use crate::codec::json::error::DecodeError;
 use crate::{Error, Result};
 
 /// A column that JSON values append to.

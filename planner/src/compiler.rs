@@ -1,5 +1,8 @@
-//! Statement to [`PipelinePlan`]: plan with DataFusion's SQL planner, check operand types,
-//! coerce, simplify, prune the columns to decode, and compile physical expressions.
+//! The compiler's toolbox, shared by the passes that end in a plan: [`QueryParts`] takes
+//! DataFusion's logical plan of a `SELECT` apart, and a [`Compiler`] type-checks, coerces and
+//! simplifies logical expressions over one schema, prunes the stream to the columns they read
+//! and turns them into physical expressions and plan steps. It runs no pass and imports none;
+//! the passes and the driver import it.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,81 +17,9 @@ use datafusion_expr::{Expr, LogicalPlan};
 use datafusion_optimizer::analyzer::type_coercion::TypeCoercionRewriter;
 use datafusion_optimizer::simplify_expressions::ExprSimplifier;
 use datafusion_physical_expr::{PhysicalExpr, create_physical_expr};
-use datafusion_sql::planner::{ParserOptions, SqlToRel};
 
-use crate::context::StreamContext;
-use crate::plan::{FilterStep, PipelinePlan, PlanOptions, PlanStep, ProjectStep, SourceScan};
-use crate::{Catalog, Error, Result, integer_arithmetic, rewrite, typecheck};
-use crate::{compile_window, stateful, statement, window_clause};
-
-/// Plans `sql` against `catalog`.
-pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Result<PipelinePlan> {
-    let mut query = statement::parse(sql)?;
-    let stream_schema = catalog.schema(&query.stream)?.clone();
-    rewrite::rewrite(&mut query.statement);
-    let window = match query.select_mut() {
-        Some(select) => window_clause::extract(select)?,
-        None => None,
-    };
-    if window.is_none() {
-        statement::check_no_window_bounds(&query.statement)?;
-    }
-    let calls = stateful::extract(&mut query.statement)?;
-    if window.is_some() && !calls.is_empty() {
-        return Err(Error::Unsupported(
-            "lag, latest, changed_col and had_changed with GROUP BY <window>".into(),
-        ));
-    }
-    let stream = Compiler::try_new(&query.stream, stream_schema.clone())?;
-    let calls = if calls.is_empty() {
-        Vec::new()
-    } else {
-        let context = StreamContext::new(&query.stream, stream_schema.clone());
-        let planner = SqlToRel::new_with_options(&context, parser_options());
-        let qualified = qualified_schema(&query.qualifier, &stream_schema, &stream)?;
-        stateful::plan_calls(calls, &planner, &qualified, &stream)?
-    };
-    // The statement reads the stream's columns and the stateful calls' columns.
-    let schema = stateful::extended(&stream_schema, &calls);
-    let compiler = Compiler::try_new(&query.stream, schema.clone())?;
-    let context = StreamContext::new(&query.stream, schema.clone());
-    let planner = SqlToRel::new_with_options(&context, parser_options());
-    let qualified = qualified_schema(&query.qualifier, &schema, &compiler)?;
-    if let Some(select) = query.select() {
-        typecheck::check_select(&planner, select, &qualified)?;
-    }
-    let window = match window {
-        Some(clause) => Some(compile_window::plan_window(
-            clause, &planner, &qualified, &compiler,
-        )?),
-        None => None,
-    };
-    let logical = planner
-        .sql_statement_to_plan(query.statement)
-        .map_err(|error| compiler.error(error))?;
-    let mut parts = QueryParts::try_from_plan(&logical)?;
-    match (window, parts.aggregate.take()) {
-        (Some(window), Some(aggregate)) => {
-            compile_window::compile(&compiler, parts, aggregate, window, (options, catalog))
-        }
-        (None, Some(_)) => Err(Error::Unsupported(
-            "an aggregate function without GROUP BY <window>".into(),
-        )),
-        (_, None) if calls.is_empty() => compiler.compile(parts),
-        (_, None) => stateful::compile(&stream, &compiler, parts, calls),
-    }
-}
-
-fn parser_options() -> ParserOptions {
-    ParserOptions::new()
-        .with_enable_ident_normalization(false)
-        .with_map_string_types_to_utf8view(false)
-}
-
-/// `schema` with its columns qualified by the stream's name or alias.
-fn qualified_schema(qualifier: &str, schema: &SchemaRef, compiler: &Compiler) -> Result<DFSchema> {
-    DFSchema::try_from_qualified_schema(qualifier, schema).map_err(|error| compiler.error(error))
-}
+use crate::plan::{FilterStep, PipelinePlan, PlanStep, ProjectStep, SourceScan};
+use crate::{Error, Result, integer_arithmetic};
 
 /// The expressions of a planned `SELECT`, before coercion.
 pub(crate) struct QueryParts {
@@ -110,7 +41,8 @@ pub(crate) struct AggregateParts {
 }
 
 impl QueryParts {
-    fn try_from_plan(plan: &LogicalPlan) -> Result<Self> {
+    /// The parts of DataFusion's logical plan of a `SELECT`, from the top down.
+    pub(crate) fn try_from_plan(plan: &LogicalPlan) -> Result<Self> {
         let mut parts = Self {
             predicate: None,
             aggregate: None,

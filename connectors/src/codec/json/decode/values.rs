@@ -6,8 +6,8 @@ use arrow::datatypes::{
     TimestampMillisecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 
-use super::decode::DecodeError;
 use super::scanner::{NumberToken, Scanner};
+use crate::codec::json::error::DecodeError;
 
 /// An Arrow primitive type whose values JSON carries.
 pub(super) trait ReadJson: ArrowPrimitiveType {

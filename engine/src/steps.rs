@@ -19,20 +19,20 @@ pub struct RowError {
 
 /// A run of filters and projections, and the schema they produce.
 #[derive(Debug, Clone)]
-pub(super) struct Steps {
+pub(crate) struct Steps {
     steps: Vec<PlanStep>,
     output_schema: SchemaRef,
 }
 
 impl Steps {
-    pub(super) fn new(steps: Vec<PlanStep>, output_schema: SchemaRef) -> Self {
+    pub(crate) fn new(steps: Vec<PlanStep>, output_schema: SchemaRef) -> Self {
         Self {
             steps,
             output_schema,
         }
     }
 
-    pub(super) fn output_schema(&self) -> SchemaRef {
+    pub(crate) fn output_schema(&self) -> SchemaRef {
         self.output_schema.clone()
     }
 
@@ -40,7 +40,7 @@ impl Steps {
     ///
     /// When an expression fails on some value, the batch is run again row by row so that only
     /// the failing rows are dropped; they are returned beside the output.
-    pub(super) fn run(
+    pub(crate) fn run(
         &self,
         batch: &RecordBatch,
         observe: &mut dyn FnMut(&PlanStep, &RecordBatch),
@@ -88,7 +88,7 @@ impl Steps {
 
 /// Runs `run` over `batch` whole; when an expression fails on some value, over each row
 /// alone, keeping what succeeded and reporting the failing rows in `errors`.
-pub(super) fn whole_or_row_by_row<T>(
+pub(crate) fn whole_or_row_by_row<T>(
     batch: &RecordBatch,
     errors: &mut Vec<RowError>,
     mut run: impl FnMut(&RecordBatch) -> Result<T, KernelError>,
@@ -110,7 +110,7 @@ pub(super) fn whole_or_row_by_row<T>(
 }
 
 /// `batches` as one batch of `schema`; a single batch as it is.
-pub(super) fn concat(schema: &SchemaRef, mut batches: Vec<RecordBatch>) -> Result<RecordBatch> {
+pub(crate) fn concat(schema: &SchemaRef, mut batches: Vec<RecordBatch>) -> Result<RecordBatch> {
     if batches.len() == 1 {
         return Ok(batches.remove(0));
     }

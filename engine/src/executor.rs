@@ -10,9 +10,8 @@ use veloflux_kernels::stateful::{StatefulFunctions, StatefulState};
 use veloflux_kernels::window::WindowAggregator;
 use veloflux_planner::{PipelinePlan, PlanStep};
 
-pub use super::steps::RowError;
-use super::steps::{Steps, concat, whole_or_row_by_row};
 use crate::Result;
+use crate::steps::{RowError, Steps, concat, whole_or_row_by_row};
 
 /// The output of one batch and the rows that could not be processed.
 #[derive(Debug)]
@@ -239,12 +238,4 @@ fn apply_stateful(
 ) -> Result<RecordBatch> {
     let outputs = whole_or_row_by_row(batch, errors, |rows| state.apply(functions, rows))?;
     concat(&functions.schema, outputs)
-}
-
-/// The wall clock in epoch milliseconds.
-pub(crate) fn wall_clock_ms() -> i64 {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }

@@ -1,17 +1,18 @@
-//! State windows: a window opens at a row where the begin condition holds and closes after
-//! the row where the emit condition holds; rows outside a window are not aggregated. Its
-//! bounds are the times of its first and last rows.
+//! The state window (`Window::State`, `STATEWINDOW(begin, emit)` in SQL): a window opens at a
+//! row where the begin condition holds and closes after the row where the emit condition
+//! holds; rows outside a window are not aggregated. Its bounds are the times of its first and
+//! last rows.
 
 use super::assigner::{Assigner, Context};
 use super::groups::OpenWindow;
 use super::inputs::Inputs;
 use crate::{Error, Result};
 
-pub(super) struct State {
+pub(super) struct StateWindow {
     open: Option<OpenWindow>,
 }
 
-impl State {
+impl StateWindow {
     pub(super) fn new() -> Self {
         Self { open: None }
     }
@@ -25,7 +26,7 @@ impl State {
     }
 }
 
-impl Assigner for State {
+impl Assigner for StateWindow {
     fn push(&mut self, context: &mut Context<'_>, inputs: Inputs) -> Result<()> {
         let Some((begin, emit)) = context.layout.conditions(&inputs) else {
             return Err(Error::Internal("a state window without conditions".into()));

@@ -22,7 +22,7 @@ use super::inputs::{Layout, constant_times};
 use super::session::Session;
 use super::sliding::Sliding;
 use super::spec::{Aggregation, Window, WindowTime};
-use super::state::State;
+use super::state_window::StateWindow;
 use crate::{Error, Result};
 
 /// The shortest idle time after which event time follows the wall clock.
@@ -71,9 +71,10 @@ impl WindowAggregator {
                 (Box::new(Session::new(*max_ms, *timeout_ms)), None)
             }
             Window::Count { size, every } => (Box::new(Count::new(*size, *every)), None),
-            Window::State { begin, emit } => {
-                (Box::new(State::new()), Some([begin.clone(), emit.clone()]))
-            }
+            Window::State { begin, emit } => (
+                Box::new(StateWindow::new()),
+                Some([begin.clone(), emit.clone()]),
+            ),
         };
         Self {
             layout: Layout::new(&aggregation, conditions.is_some()),

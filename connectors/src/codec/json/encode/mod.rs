@@ -1,5 +1,8 @@
 //! The JSON encoder: rows of a record batch written straight from its arrays into one reused
-//! buffer, as one message per row or one JSON array per batch.
+//! buffer, as one message per row or one JSON array per batch. Floats take their shortest
+//! round-tripping form (`floats`).
+
+mod floats;
 
 use arrow::array::{
     Array, ArrayAccessor, ArrayRef, AsArray, BooleanArray, GenericListArray, OffsetSizeTrait,
@@ -14,7 +17,7 @@ use arrow::datatypes::{
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use chrono::{DateTime, SecondsFormat};
 
-use super::floats::JsonFloat;
+use self::floats::JsonFloat;
 use crate::Result;
 
 /// How a batch becomes messages.

@@ -1,6 +1,9 @@
 //! What the debug taps cost a pipeline: the four taps a batch passes, idle (nobody
 //! inspecting: one atomic load each) and retaining (a reference-counted clone and a push
 //! each), on the decoded batch of 1024 messages.
+//!
+//! The taps are the server's, so this is the server package's bench (`cargo bench -p
+//! veloflux --bench taps`) on the bench crate's harness and workload.
 
 use std::hint::black_box;
 

@@ -1,85 +1,21 @@
 //! The JSON decoder: payloads in, one `RecordBatch` out, bad payloads reported and skipped.
+//!
+//! A validating scanner (`scanner`) walks each payload once; the values of the columns the
+//! schema names go straight into column builders (`columns`), primitives read by `values`, and
+//! every other field is skipped unread. The builders can drop what a payload appended, so a
+//! payload that fails is rolled back and reported as a [`PayloadError`].
+
+mod columns;
+mod scanner;
+mod values;
 
 use arrow::array::{RecordBatch, RecordBatchOptions};
 use arrow::datatypes::SchemaRef;
 
-use super::columns::ObjectColumns;
-use super::scanner::Scanner;
+use self::columns::ObjectColumns;
+use self::scanner::Scanner;
+use super::error::{DecodeError, PayloadError};
 use crate::Result;
-
-/// Why one payload could not be decoded. The rest of its batch is unaffected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
-    /// The payload is not well-formed JSON.
-    #[error("malformed JSON at byte {offset}: expected {expected}")]
-    Syntax {
-        /// Where in the payload the problem was found.
-        offset: usize,
-        /// What the payload should have held there.
-        expected: &'static str,
-    },
-    /// The payload ends before its JSON value is complete.
-    #[error("truncated JSON: the payload ends before its value is complete")]
-    Truncated,
-    /// A value does not have the type of its column.
-    #[error("column '{column}' expects {expected}, found {found}")]
-    Type {
-        /// The column, with the path to it for nested fields (`meta.site`).
-        column: String,
-        /// The type the schema declares.
-        expected: &'static str,
-        /// The kind of JSON value found.
-        found: &'static str,
-    },
-    /// A number does not fit its column's type, or a timestamp cannot be read.
-    #[error("column '{column}': {value} is not a valid {expected}")]
-    OutOfRange {
-        /// The column, with the path to it for nested fields.
-        column: String,
-        /// The value as written in the payload.
-        value: String,
-        /// The type the schema declares.
-        expected: &'static str,
-    },
-    /// A string value is not valid UTF-8.
-    #[error("column '{column}' holds a string that is not valid UTF-8")]
-    InvalidUtf8 {
-        /// The column, with the path to it for nested fields.
-        column: String,
-    },
-    /// Objects and arrays nest deeper than the decoder allows.
-    #[error("the payload nests objects and arrays deeper than {limit} levels")]
-    TooDeep {
-        /// The deepest nesting allowed.
-        limit: u32,
-    },
-    /// The payload is neither an object nor an array of objects.
-    #[error("a payload must be a JSON object or an array of objects, found {found}")]
-    NotAnObject {
-        /// The kind of JSON value found.
-        found: &'static str,
-    },
-    /// The batch grew past what one Arrow array can address.
-    #[error("the batch holds more than 2 GiB of text in one column")]
-    TooLarge,
-}
-
-impl DecodeError {
-    /// The same error, seen from the object holding `field`.
-    pub(super) fn within(mut self, field: &str) -> Self {
-        if let Self::Type { column, .. }
-        | Self::OutOfRange { column, .. }
-        | Self::InvalidUtf8 { column } = &mut self
-        {
-            *column = if column.is_empty() {
-                field.to_owned()
-            } else {
-                format!("{field}.{column}")
-            };
-        }
-        self
-    }
-}
 
 /// The error for a value where an object belongs: a syntax error if it is not even JSON.
 fn not_an_object(scanner: &mut Scanner<'_>) -> DecodeError {
@@ -91,15 +27,6 @@ fn not_an_object(scanner: &mut Scanner<'_>) -> DecodeError {
         Ok(()) => DecodeError::NotAnObject { found },
         Err(error) => error,
     }
-}
-
-/// One payload that could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PayloadError {
-    /// The payload's position in the micro-batch.
-    pub index: usize,
-    /// What was wrong with it.
-    pub error: DecodeError,
 }
 
 /// The result of decoding a micro-batch: the rows of every good payload, and what was wrong
@@ -216,22 +143,5 @@ impl JsonDecoder {
             columns,
             &options,
         )?)
-    }
-
-    /// Decodes a micro-batch of payloads into one batch, skipping and reporting the bad ones.
-    ///
-    /// # Errors
-    /// Only on a bug; bad payloads are reported in [`DecodedBatch::errors`].
-    pub fn decode<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> Result<DecodedBatch> {
-        let mut errors = Vec::new();
-        for (index, payload) in payloads.iter().enumerate() {
-            if let Err(error) = self.push(payload.as_ref()) {
-                errors.push(PayloadError { index, error });
-            }
-        }
-        Ok(DecodedBatch {
-            batch: self.flush()?,
-            errors,
-        })
     }
 }

@@ -1,0 +1,95 @@
+//! The roles of a connector: a [`Source`] delivers messages, a [`Sink`] sends encoded ones on
+//! and reports what is safe. The delivery contract of docs/RELIABILITY.md lives here: a
+//! message's [`Ack`](crate::delivery::Ack) is settled only once every sink has confirmed
+//! what the message produced, so a sink that must wait for its destination says so through
+//! [`Sink::published`] and [`Sink::is_confirmed_through`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::Error;
+use crate::codec::json::EncodedMessages;
+use crate::delivery::Delivery;
+use crate::status::ConnectorStatus;
+use crate::topics::MemoryHub;
+
+/// A future a connector returns from a trait method.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a connector is built with besides its props.
+#[derive(Debug, Clone)]
+pub struct ConnectorContext<'a> {
+    /// The client id to connect with unless the props name one.
+    pub client_id: &'a str,
+    /// The in-process topics.
+    pub hub: &'a MemoryHub,
+    /// How long a busy source waits between reads (`runtime.read_interval_ms`).
+    pub read_interval: Duration,
+}
+
+/// Where messages come from.
+pub trait Source: Send {
+    /// Starts delivering messages into a channel holding `capacity`; delivery ends when
+    /// `shutdown` is cancelled or the receiver is dropped.
+    fn start(self: Box<Self>, capacity: usize, shutdown: CancellationToken) -> Subscription;
+}
+
+/// A started source: its messages, and the state of its connection if it has one.
+pub struct Subscription {
+    /// The messages, in the order they came.
+    pub deliveries: mpsc::Receiver<Delivery>,
+    /// The connection's state; `None` for a source that does not connect.
+    pub status: Option<Arc<ConnectorStatus>>,
+}
+
+/// Where results go.
+///
+/// A sink that sends without waiting for its destination (in-process, discarding) keeps
+/// the defaults of the confirmation methods: everything it sent is safe at once.
+pub trait Sink: Send + Sync {
+    /// Sends `messages`, waiting while the destination is busy.
+    ///
+    /// # Errors
+    /// The messages that could not be sent, and why.
+    fn send<'a>(&'a mut self, messages: EncodedMessages<'a>) -> BoxFuture<'a, Result<(), Unsent>>;
+
+    /// The state of the connection; `None` for a sink that does not connect.
+    fn status(&self) -> Option<Arc<ConnectorStatus>> {
+        None
+    }
+
+    /// A mark of what was sent so far, to wait on with [`Self::confirmed_through`].
+    fn published(&self) -> u64 {
+        0
+    }
+
+    /// Whether what was sent up to `mark` is safe at its destination.
+    fn is_confirmed_through(&self, _mark: u64) -> bool {
+        true
+    }
+
+    /// Resolves once what was sent up to `mark` is safe.
+    fn confirmed_through(&self, _mark: u64) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+
+    /// Messages the destination will never confirm (a broker that lost its session), counted
+    /// once: the pipeline reports them as errors.
+    fn take_lost(&self) -> u64 {
+        0
+    }
+}
+
+/// Messages of a batch that could not be sent, and why.
+#[derive(Debug)]
+pub struct Unsent {
+    /// How many.
+    pub count: usize,
+    /// The last reason.
+    pub error: Error,
+}

@@ -1,0 +1,67 @@
+//! The MQTT source and sink in their connector roles.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{MqttConfig, MqttSink, MqttSource};
+use crate::Result;
+use crate::codec::json::EncodedMessages;
+use crate::connector::{BoxFuture, ConnectorContext, Sink, Source, Subscription, Unsent};
+use crate::props::parse;
+use crate::status::ConnectorStatus;
+
+pub(super) fn build_source(
+    props: &Value,
+    context: &ConnectorContext<'_>,
+) -> Result<Box<dyn Source>> {
+    let config: MqttConfig = parse(props)?;
+    let source =
+        MqttSource::try_new(&config, context.client_id)?.with_read_interval(context.read_interval);
+    Ok(Box::new(source))
+}
+
+pub(super) fn build_sink(props: &Value, context: &ConnectorContext<'_>) -> Result<Box<dyn Sink>> {
+    let config: MqttConfig = parse(props)?;
+    Ok(Box::new(MqttSink::try_new(&config, context.client_id)?))
+}
+
+impl Source for MqttSource {
+    fn start(self: Box<Self>, capacity: usize, shutdown: CancellationToken) -> Subscription {
+        let status = self.status();
+        let (sender, deliveries) = mpsc::channel(capacity.max(1));
+        tokio::spawn(self.run(sender, shutdown));
+        Subscription {
+            deliveries,
+            status: Some(status),
+        }
+    }
+}
+
+impl Sink for MqttSink {
+    fn send<'a>(&'a mut self, messages: EncodedMessages<'a>) -> BoxFuture<'a, Result<(), Unsent>> {
+        Box::pin(self.publish_all(messages.iter()))
+    }
+
+    fn status(&self) -> Option<Arc<ConnectorStatus>> {
+        Some(MqttSink::status(self))
+    }
+
+    fn published(&self) -> u64 {
+        MqttSink::published(self)
+    }
+
+    fn is_confirmed_through(&self, mark: u64) -> bool {
+        MqttSink::is_confirmed_through(self, mark)
+    }
+
+    fn confirmed_through(&self, mark: u64) -> BoxFuture<'_, ()> {
+        Box::pin(MqttSink::confirmed_through(self, mark))
+    }
+
+    fn take_lost(&self) -> u64 {
+        MqttSink::take_lost(self)
+    }
+}

@@ -1,0 +1,77 @@
+//! The server binary of this crate, launched by the test kit, with requests answered as a
+//! status and a JSON body so that a test can assert on both.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitStatus;
+
+use serde_json::Value;
+use veloflux_testkit::ServerOptions;
+
+/// The launch options of this crate's binary with `extra` arguments.
+pub(crate) fn options(extra: &[&str]) -> ServerOptions {
+    ServerOptions::new(env!("CARGO_BIN_EXE_veloFlux")).with_args(extra)
+}
+
+/// The veloFlux binary, running.
+pub(crate) struct Server {
+    inner: veloflux_testkit::Server,
+    pub(crate) addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts the server over `data_dir` with `extra` arguments and waits until it serves.
+    pub(crate) async fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let inner = veloflux_testkit::Server::start_in(&options(extra), data_dir)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        let addr = inner.addr();
+        Self { inner, addr }
+    }
+
+    /// Sends `token` with every request from now on (`None`: no token).
+    pub(crate) fn with_token(&mut self, token: Option<&str>) {
+        self.inner.api_mut().set_token(token);
+    }
+
+    /// `GET path`: the status and the JSON (or text) answer.
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// `POST path` with an optional JSON body.
+    pub(crate) async fn post(&self, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// Any request with an optional JSON body; status 0 when the server cannot be reached.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        match self.inner.api().request(method, path, body).await {
+            Ok(reply) => (reply.status, reply.body),
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// A pipeline's counters for one stage (`source`, `plan`, or a sink's name); null while
+    /// there are none.
+    pub(crate) async fn stage(&self, pipeline: &str, stage: &str) -> Value {
+        let stats = self.inner.api().stage_stats(pipeline, stage).await;
+        stats.ok().flatten().unwrap_or(Value::Null)
+    }
+
+    /// Kills the process at once, as a power cut would.
+    pub(crate) fn kill(mut self) {
+        self.inner.kill().unwrap_or_else(|error| panic!("{error}"));
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub(crate) async fn terminate(mut self) -> ExitStatus {
+        let stopped = self.inner.terminate().await;
+        stopped.unwrap_or_else(|error| panic!("{error}")).status
+    }
+}
