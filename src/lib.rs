@@ -5,8 +5,6 @@
 //! plans), `veloflux-kernels` (vectorized operators) and `veloflux-connectors` (codecs,
 //! sources and sinks).
 
-#[cfg(feature = "embedded-broker")]
-pub mod broker;
 pub mod config;
 pub mod control;
 pub mod error;

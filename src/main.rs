@@ -201,7 +201,7 @@ async fn serve_flight(
 /// Starts the MQTT broker inside the server.
 #[cfg(feature = "embedded-broker")]
 fn start_embedded_broker(addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    Ok(veloflux::broker::start(addr)?)
+    Ok(veloflux_connectors::mqtt::start_embedded(addr)?)
 }
 
 /// Says why this build cannot start a broker inside the server.

@@ -110,13 +110,10 @@ impl StreamSpec {
         let schema = arrow_schema(&self.schema.props.columns).map_err(|error| {
             SpecError(format!("schema.props.columns: {}", SpecError::from(error)))
         })?;
-        let source = registry().source(&self.kind)?;
-        source.check(&self.props)?;
-        let decoder = registry()
+        registry().source(&self.kind)?.check(&self.props)?;
+        registry()
             .decoder(&self.decoder.kind)
-            .map_err(within("decoder"))?;
-        decoder
-            .check(&self.decoder.props)
+            .and_then(|kind| kind.check(&self.decoder.props))
             .map_err(within("decoder"))?;
         if let Some(eventtime) = &self.eventtime {
             validate_event_time(eventtime, &schema)?;

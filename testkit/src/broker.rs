@@ -3,13 +3,11 @@
 //! in-process one started once per process.
 
 mod address;
-mod embedded;
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 pub use address::{BrokerAddress, DEFAULT_PORT};
-pub use embedded::start_embedded;
 
 use crate::{Error, Result, free_addr};
 
@@ -31,7 +29,8 @@ pub fn test_broker_url() -> Result<String> {
     let started = IN_PROCESS.get_or_init(|| {
         let unbound = SocketAddr::from(([127, 0, 0, 1], 0));
         let addr = free_addr().map_err(|error| parts(error, unbound))?;
-        start_embedded(addr).map_err(|error| parts(error, addr))?;
+        veloflux_connectors::mqtt::start_embedded(addr)
+            .map_err(|error| (addr, error.to_string()))?;
         Ok(BrokerAddress::from(addr).url())
     });
     started

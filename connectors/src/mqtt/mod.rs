@@ -1,5 +1,7 @@
 //! MQTT sources and sinks over rumqttc, reconnecting with backoff after any failure.
 
+#[cfg(feature = "embedded-broker")]
+mod broker;
 mod config;
 mod connector;
 mod pacing;
@@ -7,6 +9,8 @@ mod publisher;
 mod sink;
 mod source;
 
+#[cfg(feature = "embedded-broker")]
+pub use broker::start_embedded;
 pub use config::MqttConfig;
 pub use sink::MqttSink;
 pub use source::MqttSource;

@@ -1,5 +1,5 @@
-//! An MQTT 3.1.1 broker in this process (rumqttd), configured as the server's embedded broker
-//! (`src/broker.rs`), for tests on a machine with none installed.
+//! An MQTT 3.1.1 broker in this process (rumqttd): the server's `--embedded-broker` for a
+//! machine with none installed, and the broker tests use when none is named.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
@@ -25,7 +25,8 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(20);
 /// # Errors
 /// When something already listens on `addr`, or the broker stops or does not listen in time.
 pub fn start_embedded(addr: SocketAddr) -> Result<()> {
-    let failed = |message: String| Error::Broker { addr, message };
+    let failed =
+        |message: String| Error::External(format!("embedded MQTT broker on {addr}: {message}"));
     if TcpStream::connect_timeout(&addr, PROBE_TIMEOUT).is_ok() {
         return Err(failed("the address is already in use".to_owned()));
     }
@@ -47,6 +48,7 @@ pub fn start_embedded(addr: SocketAddr) -> Result<()> {
             return Err(failed(reason));
         }
         if TcpStream::connect_timeout(&addr, PROBE_TIMEOUT).is_ok() {
+            tracing::info!(%addr, "embedded MQTT broker listening");
             return Ok(());
         }
         std::thread::sleep(PROBE_INTERVAL);
@@ -56,8 +58,8 @@ pub fn start_embedded(addr: SocketAddr) -> Result<()> {
     )))
 }
 
-/// The server's embedded-broker settings: large payloads (the bad-input corpus sends 10 MB)
-/// and enough connections and queued packets for every test of a binary at once.
+/// Large payloads (up to the connectors' 16 MiB packets) and enough connections and queued
+/// packets for many clients at once.
 fn config(addr: SocketAddr) -> Config {
     let connections = ConnectionSettings {
         connection_timeout_ms: 60_000,
@@ -91,11 +93,13 @@ fn config(addr: SocketAddr) -> Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::free_addr;
 
     #[test]
     fn a_second_broker_on_the_same_address_is_refused() {
-        let addr = free_addr().unwrap();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         start_embedded(addr).unwrap();
         let error = start_embedded(addr).unwrap_err().to_string();
         assert!(error.contains("already in use"), "{error}");
