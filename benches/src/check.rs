@@ -2,6 +2,7 @@
 //! must turn the same payloads into the same rows, or comparing their speed means nothing.
 
 use serde_json::Value;
+use veloflux_connectors::codec::Message;
 use veloflux_engine::wall_clock_ms;
 
 use crate::{Error, Result, row_at_a_time, workload};
@@ -12,7 +13,10 @@ use crate::{Error, Result, row_at_a_time, workload};
 ///
 /// # Errors
 /// When either side fails, a payload is rejected, or the outputs differ.
-pub fn chain_matches_baseline<P: AsRef<[u8]>>(payloads: &[P], batch_size: usize) -> Result<usize> {
+pub fn chain_matches_baseline<P: AsRef<[u8]> + Message>(
+    payloads: &[P],
+    batch_size: usize,
+) -> Result<usize> {
     let chain_rows = run_chain(payloads, batch_size)?;
     let baseline_rows = run_baseline(payloads)?;
     if chain_rows.len() != baseline_rows.len() {
@@ -35,7 +39,7 @@ pub fn chain_matches_baseline<P: AsRef<[u8]>>(payloads: &[P], batch_size: usize)
     Ok(chain_rows.len())
 }
 
-fn run_chain<P: AsRef<[u8]>>(payloads: &[P], batch_size: usize) -> Result<Vec<Value>> {
+fn run_chain<P: Message>(payloads: &[P], batch_size: usize) -> Result<Vec<Value>> {
     let mut chain = veloflux_testkit::json_chain(workload::plan()?)?;
     let mut messages = Vec::new();
     for batch in payloads.chunks(batch_size.max(1)) {

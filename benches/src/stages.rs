@@ -2,8 +2,8 @@
 //! stage receives in the chain, so that each stage can be timed alone on its real input.
 
 use arrow::array::RecordBatch;
-use veloflux_connectors::codec::DecodeBatch;
 use veloflux_connectors::codec::json::JsonDecoder;
+use veloflux_connectors::codec::{DecodeBatch, Message};
 use veloflux_planner::{FilterStep, PipelinePlan, PlanStep, ProjectStep};
 
 use crate::{Error, Result};
@@ -52,9 +52,9 @@ impl StageInputs {
     ///
     /// # Errors
     /// When a payload does not decode or a kernel fails: the benches measure clean batches.
-    pub fn try_new<P: AsRef<[u8]>>(plan: &PipelinePlan, payloads: &[P]) -> Result<Self> {
+    pub fn try_new<P: Message>(plan: &PipelinePlan, payloads: &[P]) -> Result<Self> {
         let steps = QuerySteps::try_new(plan)?;
-        let decoded = JsonDecoder::try_new(plan.source.schema.clone())?.decode_batch(payloads)?;
+        let decoded = JsonDecoder::try_new(plan.source.decoded_schema())?.decode_batch(payloads)?;
         if let Some(first) = decoded.errors.first() {
             return Err(Error::Workload(format!(
                 "payload {} does not decode: {}",

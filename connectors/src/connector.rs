@@ -13,9 +13,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::Error;
-use crate::codec::json::EncodedMessages;
+use crate::codec::EncodedMessages;
 use crate::delivery::Delivery;
 use crate::status::ConnectorStatus;
+use crate::template::Template;
 use crate::topics::MemoryHub;
 
 /// A future a connector returns from a trait method.
@@ -52,11 +53,23 @@ pub struct Subscription {
 /// A sink that sends without waiting for its destination (in-process, discarding) keeps
 /// the defaults of the confirmation methods: everything it sent is safe at once.
 pub trait Sink: Send + Sync {
-    /// Sends `messages`, waiting while the destination is busy.
+    /// Sends `messages` to `destination` (the rendered [`Self::template`]), or to the
+    /// sink's fixed destination when `None`, waiting while the destination is busy.
     ///
     /// # Errors
     /// The messages that could not be sent, and why.
-    fn send<'a>(&'a mut self, messages: EncodedMessages<'a>) -> BoxFuture<'a, Result<(), Unsent>>;
+    fn send<'a>(
+        &'a mut self,
+        destination: Option<&'a str>,
+        messages: EncodedMessages<'a>,
+    ) -> BoxFuture<'a, Result<(), Unsent>>;
+
+    /// The sink's destination when it depends on the row (a `{{column}}` placeholder in its
+    /// topic, subject, URL or path): the runtime splits each batch by its rendering and
+    /// sends each part with [`Self::send`]. `None` for a fixed destination.
+    fn template(&self) -> Option<&Template> {
+        None
+    }
 
     /// The state of the connection; `None` for a sink that does not connect.
     fn status(&self) -> Option<Arc<ConnectorStatus>> {

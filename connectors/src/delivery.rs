@@ -1,40 +1,73 @@
-//! A received message and the promise to acknowledge it. At QoS 1 and 2 the broker is told a
-//! message was handled only when every holder of its [`Ack`] has settled it, which the
-//! runtime does once every sink has had what the message produced acknowledged. A holder
-//! that lets go without settling, or a process that dies, acknowledges nothing: the broker
-//! delivers again.
+//! A received message and the promise to acknowledge it. A source that redelivers until told
+//! (MQTT at QoS 1 and 2, a JetStream consumer) is told a message was handled only when every
+//! holder of its [`Ack`] has settled it, which the runtime does once every sink has had what
+//! the message produced acknowledged. A holder that lets go without settling, or a process
+//! that dies, acknowledges nothing: the source delivers again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
-use rumqttc::{AsyncClient, Publish};
+
+use crate::codec::Message;
 
 /// One message from a source.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// The message's bytes.
     pub payload: Bytes,
-    /// Its acknowledgement, for messages the broker redelivers until acknowledged.
+    /// Its acknowledgement, for messages the source redelivers until acknowledged.
     pub ack: Option<Ack>,
+    /// The topic, subject or path it arrived on (`meta(topic)`).
+    pub topic: Option<String>,
+    /// When the source received it, in epoch milliseconds (`meta(received_at)`).
+    pub received_at_ms: Option<i64>,
 }
 
 impl Delivery {
-    /// A message nobody needs to acknowledge.
+    /// A message nobody needs to acknowledge, with nothing known of it.
     pub fn unacknowledged(payload: Bytes) -> Self {
-        Self { payload, ack: None }
+        Self {
+            payload,
+            ack: None,
+            topic: None,
+            received_at_ms: None,
+        }
+    }
+
+    /// The same message, received on `topic` at `received_at_ms`.
+    #[must_use]
+    pub fn received(mut self, topic: impl Into<String>, received_at_ms: i64) -> Self {
+        self.topic = Some(topic.into());
+        self.received_at_ms = Some(received_at_ms);
+        self
+    }
+
+    /// The same message, to be acknowledged through `ack`.
+    #[must_use]
+    pub fn acknowledged_by(mut self, ack: Option<Ack>) -> Self {
+        self.ack = ack;
+        self
     }
 }
 
-impl AsRef<[u8]> for Delivery {
-    fn as_ref(&self) -> &[u8] {
+impl Message for Delivery {
+    fn payload(&self) -> &[u8] {
         &self.payload
     }
+
+    fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
+
+    fn received_at_ms(&self) -> Option<i64> {
+        self.received_at_ms
+    }
 }
 
-/// A hold on a message's acknowledgement. The broker is told the message was handled once
+/// A hold on a message's acknowledgement. The source is told the message was handled once
 /// every clone has been [settled](Ack::settle); a clone dropped unsettled (a pipeline that
-/// stopped before handling it, a channel that closed) abandons it instead, and the broker
+/// stopped before handling it, a channel that closed) abandons it instead, and the source
 /// delivers it again.
 #[derive(Debug)]
 pub struct Ack {
@@ -42,22 +75,29 @@ pub struct Ack {
     settled: bool,
 }
 
-#[derive(Debug)]
+/// What acknowledges a message at its source.
+type Acknowledge = Box<dyn FnOnce() + Send + Sync>;
+
 struct Pending {
-    client: AsyncClient,
-    /// The packet id and QoS of the message; its payload is not kept.
-    publish: Publish,
+    acknowledge: Option<Acknowledge>,
     abandoned: AtomicBool,
 }
 
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("abandoned", &self.abandoned)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Ack {
-    pub(crate) fn new(client: AsyncClient, publish: &Publish) -> Self {
-        let mut receipt = Publish::new("", publish.qos, Vec::new());
-        receipt.pkid = publish.pkid;
+    /// A hold that runs `acknowledge` once every clone is settled, never if one is abandoned.
+    /// It must not block: it runs where the last holder lets go.
+    pub fn new(acknowledge: impl FnOnce() + Send + Sync + 'static) -> Self {
         Self {
             pending: Arc::new(Pending {
-                client,
-                publish: receipt,
+                acknowledge: Some(Box::new(acknowledge)),
                 abandoned: AtomicBool::new(false),
             }),
             settled: false,
@@ -90,10 +130,10 @@ impl Drop for Ack {
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if !self.abandoned.load(Ordering::Relaxed) {
-            // A full request queue or a closed connection leaves it unacknowledged: the
-            // broker delivers it again, which at-least-once allows.
-            let _ = self.client.try_ack(&self.publish);
+        if !self.abandoned.load(Ordering::Relaxed)
+            && let Some(acknowledge) = self.acknowledge.take()
+        {
+            acknowledge();
         }
     }
 }

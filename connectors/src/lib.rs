@@ -10,6 +10,7 @@
 
 #[cfg(feature = "io")]
 mod backoff;
+pub mod clock;
 pub mod codec;
 #[cfg(feature = "io")]
 pub mod connector;
@@ -30,6 +31,7 @@ pub mod props;
 pub mod registry;
 #[cfg(feature = "io")]
 pub mod status;
+pub mod template;
 #[cfg(feature = "io")]
 pub mod topics;
 

@@ -3,9 +3,11 @@
 //! with its I/O in between; [`Chain::process_at`] runs them back to back.
 
 use arrow::array::RecordBatch;
-use veloflux_connectors::codec::json::{DecodedBatch, EncodedMessages, PayloadError};
-use veloflux_connectors::codec::{DecodeBatch, Decoder, Encoder};
-use veloflux_planner::{PipelinePlan, PlanStep};
+use veloflux_connectors::codec::{
+    DecodedBatch, Decoder, EncodedMessages, Encoder, Message, MessageDecoder, MetadataColumn,
+    PayloadError,
+};
+use veloflux_planner::{Metadata, PipelinePlan, PlanStep};
 
 use crate::Result;
 use crate::executor::{Executed, PlanExecutor};
@@ -28,19 +30,24 @@ pub struct ChainOutput {
 
 /// Decoder, plan and encoders of one pipeline.
 pub struct Chain {
-    decoder: Box<dyn Decoder>,
+    decoder: MessageDecoder,
     executor: PlanExecutor,
     encoders: Vec<Box<dyn Encoder>>,
 }
 
 impl Chain {
-    /// A chain running `plan`. `decoder` must produce the plan's source schema (the columns
-    /// the plan reads); `encoders` are the sinks', in order.
+    /// A chain running `plan`. `decoder` must produce the columns the plan decodes from
+    /// payloads ([`SourceScan::decoded_schema`]); the metadata columns the plan reads are
+    /// appended after them. `encoders` are the sinks', in order.
+    ///
+    /// [`SourceScan::decoded_schema`]: veloflux_planner::SourceScan::decoded_schema
     pub fn new(
         plan: PipelinePlan,
         decoder: Box<dyn Decoder>,
         encoders: Vec<Box<dyn Encoder>>,
     ) -> Self {
+        let metadata: Vec<_> = plan.source.metadata.iter().map(|m| column(*m)).collect();
+        let decoder = MessageDecoder::new(decoder, plan.source.schema.clone(), &metadata);
         Self {
             decoder,
             executor: PlanExecutor::new(plan),
@@ -53,19 +60,19 @@ impl Chain {
         self.executor.plan()
     }
 
-    /// The decoder, for a caller that decodes payloads of its own kind (the server's, which
+    /// The decoder, for a caller that decodes messages of its own kind (the server's, which
     /// skips oversized payloads first).
-    pub fn decoder(&mut self) -> &mut dyn Decoder {
-        self.decoder.as_mut()
+    pub fn decoder(&mut self) -> &mut MessageDecoder {
+        &mut self.decoder
     }
 
-    /// Decodes a micro-batch of payloads into one batch of the plan's source schema,
+    /// Decodes a micro-batch of messages into one batch of the plan's source schema,
     /// skipping and reporting the bad ones.
     ///
     /// # Errors
     /// Only on a bug; bad payloads are reported in [`DecodedBatch::errors`].
-    pub fn decode<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> Result<DecodedBatch> {
-        Ok(self.decoder.decode_batch(payloads)?)
+    pub fn decode<M: Message>(&mut self, messages: &[M]) -> Result<DecodedBatch> {
+        Ok(self.decoder.decode_batch(messages)?)
     }
 
     /// Runs `batch` (of the plan's source schema) through the plan at `now_ms`, showing
@@ -130,9 +137,9 @@ impl Chain {
     ///
     /// # Errors
     /// Only on a bug; bad payloads and failing rows are reported in the output.
-    pub fn process_at<P: AsRef<[u8]>>(
+    pub fn process_at<M: Message>(
         &mut self,
-        payloads: &[P],
+        payloads: &[M],
         now_ms: i64,
         emit: impl FnMut(usize, &[u8]),
     ) -> Result<ChainOutput> {
@@ -173,6 +180,14 @@ impl Chain {
     }
 }
 
+/// The decoder's column for the plan's metadata kind.
+fn column(metadata: Metadata) -> MetadataColumn {
+    match metadata {
+        Metadata::Topic => MetadataColumn::Topic,
+        Metadata::ReceivedAt => MetadataColumn::ReceivedAt,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -190,7 +205,7 @@ mod tests {
         ]));
         let catalog = Catalog::new().with_stream("s", schema);
         let plan = veloflux_planner::plan(sql, &catalog).unwrap();
-        let decoder = JsonDecoder::try_new(plan.source.schema.clone()).unwrap();
+        let decoder = JsonDecoder::try_new(plan.source.decoded_schema()).unwrap();
         let encoders: Vec<Box<dyn Encoder>> = vec![
             Box::new(JsonEncoder::new(JsonFormat::MessagePerRow)),
             Box::new(JsonEncoder::new(JsonFormat::ArrayPerBatch)),

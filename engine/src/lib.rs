@@ -6,13 +6,12 @@
 //! where [`wall_clock_ms`] is asked for it.
 
 mod chain;
-mod clock;
 mod error;
 mod executor;
 mod steps;
 
 pub use chain::{Chain, ChainOutput};
-pub use clock::wall_clock_ms;
 pub use error::{Error, Result};
 pub use executor::{Executed, PlanExecutor};
 pub use steps::RowError;
+pub use veloflux_connectors::clock::wall_clock_ms;

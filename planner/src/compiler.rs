@@ -220,6 +220,7 @@ impl Compiler {
             stream: self.stream.clone(),
             schema: Arc::new(Schema::new(kept)),
             stream_columns: self.stream_schema.fields().len(),
+            metadata: Vec::new(),
         }
     }
 

@@ -3,7 +3,8 @@
 //! 1. `statement` parses the statement and refuses what a stream pipeline cannot run; the
 //!    stream it reads is looked up in the catalog.
 //! 2. `rewrite` turns eKuiper and veloFlux spellings into DataFusion's and names unnamed
-//!    output columns.
+//!    output columns; `metadata` turns `meta(topic)` calls into columns appended to the
+//!    stream's schema.
 //! 3. `window_clause` takes the window out of `GROUP BY`; without one, `statement` refuses
 //!    `window_start()` and `window_end()`.
 //! 4. `stateful` takes the stateful calls out of the statement and plans their arguments over
@@ -24,13 +25,14 @@ use crate::plan::{PipelinePlan, PlanOptions};
 use crate::statement::StreamQuery;
 use crate::window_clause::WindowClause;
 use crate::{Catalog, Error, Result};
-use crate::{compile_window, rewrite, stateful, statement, typecheck, window_clause};
+use crate::{compile_window, metadata, rewrite, stateful, statement, typecheck, window_clause};
 
 /// Plans `sql` against `catalog`.
 pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Result<PipelinePlan> {
     let mut query = statement::parse(sql)?;
-    let stream_schema = catalog.schema(&query.stream)?.clone();
     rewrite::rewrite(&mut query.statement);
+    let metadata = metadata::rewrite(&mut query.statement)?;
+    let stream_schema = metadata::extend(catalog.schema(&query.stream)?, &metadata)?;
     let window = take_window(&mut query)?;
     let calls = stateful::extract(&mut query.statement)?;
     if window.is_some() && !calls.is_empty() {
@@ -66,7 +68,7 @@ pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Resul
         .sql_statement_to_plan(query.statement)
         .map_err(|error| compiler.error(error))?;
     let mut parts = QueryParts::try_from_plan(&logical)?;
-    match (window, parts.aggregate.take()) {
+    let mut plan = match (window, parts.aggregate.take()) {
         (Some(window), Some(aggregate)) => {
             compile_window::compile(&compiler, parts, aggregate, window, (options, catalog))
         }
@@ -75,7 +77,9 @@ pub(crate) fn plan(sql: &str, catalog: &Catalog, options: &PlanOptions) -> Resul
         )),
         (_, None) if calls.is_empty() => compiler.compile(parts),
         (_, None) => stateful::compile(&stream, &compiler, parts, calls),
-    }
+    }?;
+    metadata::mark(&mut plan.source, &metadata);
+    Ok(plan)
 }
 
 /// The window taken out of `GROUP BY`; a statement without one may not read its bounds.

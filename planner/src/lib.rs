@@ -5,7 +5,7 @@
 //! [`PipelinePlan`]: the columns to decode and a list of steps holding compiled physical
 //! expressions. Evaluating a plan is the kernels' job; nothing here touches data or I/O.
 //!
-//! `driver` runs the passes (`statement`, `rewrite`, `window_clause`, `stateful`, `typecheck`,
+//! `driver` runs the passes (`statement`, `rewrite`, `metadata`, `window_clause`, `stateful`, `typecheck`,
 //! `compile_window`) in order; the modules they share (`compiler`, `function_names`,
 //! `sql_ast`, `context`, `plan`) import no pass.
 
@@ -18,6 +18,7 @@ mod error;
 mod explain;
 mod function_names;
 mod integer_arithmetic;
+mod metadata;
 mod plan;
 mod rewrite;
 mod sql_ast;
@@ -30,7 +31,8 @@ mod window_clause;
 pub use catalog::{Catalog, EventTimeColumn};
 pub use error::{Error, Result};
 pub use plan::{
-    AggregateStep, FilterStep, PipelinePlan, PlanOptions, PlanStep, ProjectStep, SourceScan,
+    AggregateStep, FilterStep, Metadata, PipelinePlan, PlanOptions, PlanStep, ProjectStep,
+    SourceScan,
 };
 
 /// Plans `sql` against the streams of `catalog`.

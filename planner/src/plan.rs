@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, Field, SchemaRef, TimeUnit};
 use datafusion_physical_expr::PhysicalExpr;
 use veloflux_kernels::stateful::StatefulFunctions;
 use veloflux_kernels::window::{Aggregation, Window, WindowTime};
@@ -26,8 +26,66 @@ pub struct SourceScan {
     /// The columns the plan reads, in stream order: the schema decoders should produce. The
     /// plan's expressions index into this schema.
     pub schema: SchemaRef,
-    /// How many columns the whole stream has.
+    /// How many columns the whole stream declares.
     pub stream_columns: usize,
+    /// The metadata the plan reads (`meta(topic)`): the last columns of `schema`, filled
+    /// from what the source knew of each message rather than decoded from its payload.
+    pub metadata: Vec<Metadata>,
+}
+
+impl SourceScan {
+    /// The columns decoded from payloads: `schema` without the metadata columns.
+    pub fn decoded_schema(&self) -> SchemaRef {
+        if self.metadata.is_empty() {
+            return self.schema.clone();
+        }
+        let decoded = self.schema.fields().len() - self.metadata.len();
+        let fields: Vec<_> = self.schema.fields().iter().take(decoded).cloned().collect();
+        Arc::new(arrow::datatypes::Schema::new(fields))
+    }
+}
+
+/// What a source knows of each message besides its payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metadata {
+    /// `meta(topic)`: the topic, subject or path, as dictionary-encoded text.
+    Topic,
+    /// `meta(received_at)`: when the source received the message, a millisecond timestamp.
+    ReceivedAt,
+}
+
+impl Metadata {
+    /// Every kind, in the order their columns follow the stream's.
+    pub const ALL: [Self; 2] = [Self::Topic, Self::ReceivedAt];
+
+    /// The key written inside `meta(...)`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Topic => "topic",
+            Self::ReceivedAt => "received_at",
+        }
+    }
+
+    /// The name of its column: the call as written, `meta(topic)`.
+    pub fn column_name(self) -> String {
+        format!("meta({})", self.key())
+    }
+
+    /// Its column.
+    pub fn field(self) -> Field {
+        let data_type = match self {
+            Self::Topic => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+            }
+            Self::ReceivedAt => DataType::Timestamp(TimeUnit::Millisecond, None),
+        };
+        Field::new(self.column_name(), data_type, true)
+    }
+
+    /// The kind written `key` inside `meta(...)`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.key() == key)
+    }
 }
 
 /// One operator of a plan.

@@ -7,7 +7,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use veloflux_connectors::codec::{DecodeBatch, Decoder};
+use veloflux_connectors::codec::MessageDecoder;
 use veloflux_connectors::connector::{ConnectorContext, Subscription};
 use veloflux_connectors::delivery::{Ack, Delivery};
 use veloflux_connectors::registry::registry;
@@ -108,7 +108,7 @@ impl Input {
     /// decoded with `decoder`; bad payloads are counted in `stats` and skipped.
     pub(super) fn batch(
         &mut self,
-        decoder: &mut dyn Decoder,
+        decoder: &mut MessageDecoder,
         stats: &StageStats,
     ) -> Option<RecordBatch> {
         match self {
@@ -143,7 +143,7 @@ impl PayloadLimit {
     /// were skipped (malformed, mistyped or too big).
     pub(super) fn decode_counted(
         self,
-        decoder: &mut dyn Decoder,
+        decoder: &mut MessageDecoder,
         payloads: &[Delivery],
         stats: &StageStats,
     ) -> Option<RecordBatch> {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use veloflux_connectors::connector::ConnectorContext;
@@ -128,6 +128,7 @@ impl Runtime {
         let mut connectors = Vec::new();
         let mut stats = PipelineStats::default();
         let input = if stream.shared {
+            let stream_schema = shared::with_metadata(&stream_schema);
             let columns = column_indices(&stream_schema, &plan.source.schema);
             let (receiver, status, source_stats) =
                 self.join_shared(stream, stream_schema, &spec.id, policy)?;
@@ -150,7 +151,7 @@ impl Runtime {
                 queued: Vec::new(),
             }
         };
-        let sinks = self.sinks(spec)?;
+        let sinks = self.sinks(spec, &plan.output_schema)?;
         connectors.extend(sinks.iter().filter_map(|sink| {
             sink.connector_status()
                 .map(|status| (sink.stage().clone(), status))
@@ -215,13 +216,17 @@ impl Runtime {
     }
 
     /// Connects the sinks of pipeline `spec`.
-    fn sinks(&self, spec: &PipelineSpec) -> veloflux_connectors::Result<Vec<Sink>> {
+    fn sinks(
+        &self,
+        spec: &PipelineSpec,
+        output: &Schema,
+    ) -> veloflux_connectors::Result<Vec<Sink>> {
         spec.sinks
             .iter()
             .zip(spec.sink_names())
             .map(|(sink, name)| {
                 let client_id = format!("veloflux-{}-{name}", spec.id);
-                Sink::try_new(sink, name, &self.context(&client_id))
+                Sink::try_new(sink, name, output, &self.context(&client_id))
             })
             .collect()
     }
@@ -352,7 +357,7 @@ fn chain(
 ) -> veloflux_connectors::Result<Chain> {
     let decoder = registry()
         .decoder(&stream.decoder.kind)?
-        .build(&stream.decoder.props, plan.source.schema.clone())?;
+        .build(&stream.decoder.props, plan.source.decoded_schema())?;
     let encoders = spec
         .sinks
         .iter()

@@ -172,10 +172,7 @@ impl PipelineTask {
         if rows > 0 {
             self.taps.observe(TapPoint::Sink, &executed.batch);
             for (index, sink) in self.sinks.iter_mut().enumerate() {
-                let started = Instant::now();
-                if let Some(messages) = self.chain.encode(index, &executed.batch) {
-                    sink.send(rows, messages, started).await;
-                }
+                sink.deliver(&mut self.chain, index, &executed.batch).await;
             }
         }
         within_cap

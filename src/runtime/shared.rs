@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use veloflux_connectors::codec::Decoder;
+use veloflux_connectors::codec::{MessageDecoder, MetadataColumn};
 use veloflux_connectors::connector::ConnectorContext;
 use veloflux_connectors::delivery::{Ack, Delivery};
 use veloflux_connectors::registry::registry;
@@ -17,6 +17,18 @@ use super::batcher::{BatchPolicy, next_batch};
 use super::input::{PayloadLimit, SharedBatch, StreamInput, subscribe, take_acks};
 use super::stats::StageStats;
 use crate::spec::StreamSpec;
+use veloflux_planner::Metadata;
+
+/// A shared stream's columns: the stream's, then every metadata column (`meta(topic)`), for
+/// whichever pipelines read them.
+pub(super) fn with_metadata(stream_schema: &SchemaRef) -> SchemaRef {
+    let fields = stream_schema
+        .fields()
+        .iter()
+        .map(|field| field.as_ref().clone());
+    let metadata = Metadata::ALL.into_iter().map(Metadata::field);
+    Arc::new(Schema::new(fields.chain(metadata).collect::<Vec<_>>()))
+}
 
 type Subscribers = Arc<Mutex<HashMap<String, mpsc::Sender<SharedBatch>>>>;
 
@@ -29,7 +41,8 @@ pub(super) struct SharedStream {
 }
 
 impl SharedStream {
-    /// Subscribes to `stream` and starts decoding its payloads with its whole `schema`.
+    /// Subscribes to `stream` and starts decoding its payloads with its whole `schema`
+    /// ([`with_metadata`]: the stream's columns, then every metadata column).
     pub(super) fn start(
         stream: &StreamSpec,
         schema: SchemaRef,
@@ -38,9 +51,13 @@ impl SharedStream {
         input: StreamInput,
     ) -> veloflux_connectors::Result<Self> {
         let shutdown = CancellationToken::new();
+        let declared = schema.fields().len() - Metadata::ALL.len();
+        let fields: Vec<_> = schema.fields().iter().take(declared).cloned().collect();
         let decoder = registry()
             .decoder(&stream.decoder.kind)?
-            .build(&stream.decoder.props, schema)?;
+            .build(&stream.decoder.props, Arc::new(Schema::new(fields)))?;
+        let metadata = [MetadataColumn::Topic, MetadataColumn::ReceivedAt];
+        let decoder = MessageDecoder::new(decoder, schema, &metadata);
         let subscription = subscribe(stream, context, input.capacity, shutdown.clone())?;
         let shared = Self {
             subscribers: Arc::default(),
@@ -99,7 +116,7 @@ impl SharedStream {
 struct FanOut {
     shutdown: CancellationToken,
     payloads: mpsc::Receiver<Delivery>,
-    decoder: Box<dyn Decoder>,
+    decoder: MessageDecoder,
     limit: PayloadLimit,
     subscribers: Subscribers,
     stats: Arc<StageStats>,
@@ -120,9 +137,9 @@ impl FanOut {
                 break;
             }
             let acks = take_acks(&mut queued);
-            let Some(batch) =
-                self.limit
-                    .decode_counted(self.decoder.as_mut(), &queued, &self.stats)
+            let Some(batch) = self
+                .limit
+                .decode_counted(&mut self.decoder, &queued, &self.stats)
             else {
                 // Nothing decodable: handled, or it would come back forever.
                 acks.into_iter().for_each(Ack::settle);

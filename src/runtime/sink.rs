@@ -4,10 +4,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use veloflux_connectors::codec::json::EncodedMessages;
+use arrow::array::RecordBatch;
+use arrow::datatypes::Schema;
 use veloflux_connectors::connector::{self, ConnectorContext};
 use veloflux_connectors::registry::registry;
 use veloflux_connectors::status::ConnectorStatus;
+use veloflux_connectors::template::Template;
+use veloflux_engine::Chain;
 
 use super::stage::Stage;
 use super::stats::StageStats;
@@ -21,13 +24,21 @@ pub(super) struct Sink {
 }
 
 impl Sink {
-    /// Connects the sink described by `spec`, named `name`.
+    /// Connects the sink described by `spec`, named `name`, for rows of `output`.
+    ///
+    /// # Errors
+    /// When the connector cannot be built, or a placeholder of its destination names a
+    /// column `output` does not have.
     pub(super) fn try_new(
         spec: &SinkSpec,
         name: String,
+        output: &Schema,
         context: &ConnectorContext<'_>,
     ) -> veloflux_connectors::Result<Self> {
         let connector = registry().sink(&spec.kind)?.build(&spec.props, context)?;
+        if let Some(template) = connector.template() {
+            check_placeholders(template, output, &name)?;
+        }
         Ok(Self {
             stage: Stage::Sink(name),
             connector,
@@ -74,28 +85,79 @@ impl Sink {
             });
     }
 
-    /// Sends the messages encoded from `rows` result rows, waiting while the destination is
-    /// busy; `started` is when encoding began.
-    pub(super) async fn send(
-        &mut self,
-        rows: usize,
-        messages: veloflux_engine::Result<EncodedMessages<'_>>,
-        started: Instant,
-    ) {
-        let messages = match messages {
-            Ok(messages) => messages,
-            Err(error) => {
-                self.stats.record_errors(rows, || error.to_string());
+    /// Encodes `batch` with encoder `index` of `chain` and sends it: whole to a fixed
+    /// destination, or split by the rendered destination of each row.
+    pub(super) async fn deliver(&mut self, chain: &mut Chain, index: usize, batch: &RecordBatch) {
+        let started = Instant::now();
+        let routes = match self
+            .connector
+            .template()
+            .map(|template| template.route(batch))
+        {
+            None => return self.send(chain, index, None, batch, started).await,
+            Some(Ok(routes)) => routes,
+            Some(Err(error)) => {
+                self.stats
+                    .record_errors(batch.num_rows(), || error.to_string());
                 return;
             }
         };
+        self.stats
+            .record_errors(routes.unroutable, || routes.reason.unwrap_or_default());
+        for (destination, rows) in &routes.groups {
+            self.send(chain, index, Some(destination), rows, Instant::now())
+                .await;
+        }
+    }
+
+    /// Sends the messages encoded from `batch` to `destination`, waiting while it is busy;
+    /// `started` is when encoding began.
+    async fn send(
+        &mut self,
+        chain: &mut Chain,
+        index: usize,
+        destination: Option<&str>,
+        batch: &RecordBatch,
+        started: Instant,
+    ) {
+        let rows = batch.num_rows();
+        let messages = match chain.encode(index, batch) {
+            Some(Ok(messages)) => messages,
+            Some(Err(error)) => {
+                self.stats.record_errors(rows, || error.to_string());
+                return;
+            }
+            None => return,
+        };
         let count = messages.len();
-        let (failed, last_error) = match self.connector.send(messages).await {
+        let (failed, last_error) = match self.connector.send(destination, messages).await {
             Ok(()) => (0, String::new()),
             Err(unsent) => (unsent.count, unsent.error.to_string()),
         };
         self.stats
             .record_batch(rows, count - failed, started.elapsed());
         self.stats.record_errors(failed, || last_error);
+    }
+}
+
+/// Every placeholder of `template` must name a column of the rows the sink gets.
+fn check_placeholders(
+    template: &Template,
+    output: &Schema,
+    sink: &str,
+) -> veloflux_connectors::Result<()> {
+    match template
+        .columns()
+        .find(|name| output.field_with_name(name).is_err())
+    {
+        None => Ok(()),
+        Some(missing) => {
+            let columns: Vec<_> = output.fields().iter().map(|f| f.name().as_str()).collect();
+            Err(veloflux_connectors::Error::Config(format!(
+                "sink '{sink}': the placeholder {{{{{missing}}}}} in '{template}' names no \
+                 column of the output; the statement outputs: {}",
+                columns.join(", ")
+            )))
+        }
     }
 }

@@ -13,7 +13,7 @@ pub fn json_chain(plan: PipelinePlan) -> veloflux_connectors::Result<Chain> {
     let defaults = serde_json::json!({});
     let decoder = registry()
         .decoder("json")?
-        .build(&defaults, plan.source.schema.clone())?;
+        .build(&defaults, plan.source.decoded_schema())?;
     let encoder = registry().encoder("json")?.build(&defaults)?;
     Ok(Chain::new(plan, decoder, vec![encoder]))
 }

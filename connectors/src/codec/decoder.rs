@@ -4,7 +4,8 @@
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
-use super::json::{DecodeError, DecodedBatch, PayloadError};
+use super::error::{DecodeError, PayloadError};
+use super::message::Message;
 use crate::Result;
 
 /// Turns payloads into rows of a fixed schema, a micro-batch at a time.
@@ -12,11 +13,12 @@ pub trait Decoder: Send {
     /// The schema of the batches it produces.
     fn schema(&self) -> &SchemaRef;
 
-    /// Appends the rows of one payload; on error nothing of that payload is kept.
+    /// Appends the rows of one payload and returns how many; on error nothing of that payload
+    /// is kept.
     ///
     /// # Errors
     /// When the payload is malformed or a value does not fit its column.
-    fn push(&mut self, payload: &[u8]) -> Result<(), DecodeError>;
+    fn push(&mut self, payload: &[u8]) -> Result<usize, DecodeError>;
 
     /// The rows appended since the last flush, as one batch.
     ///
@@ -31,14 +33,14 @@ pub trait DecodeBatch {
     ///
     /// # Errors
     /// Only on a bug; bad payloads are reported in [`DecodedBatch::errors`].
-    fn decode_batch<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> Result<DecodedBatch>;
+    fn decode_batch<M: Message>(&mut self, payloads: &[M]) -> Result<DecodedBatch>;
 }
 
 impl<D: Decoder + ?Sized> DecodeBatch for D {
-    fn decode_batch<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> Result<DecodedBatch> {
+    fn decode_batch<M: Message>(&mut self, payloads: &[M]) -> Result<DecodedBatch> {
         let mut errors = Vec::new();
-        for (index, payload) in payloads.iter().enumerate() {
-            if let Err(error) = self.push(payload.as_ref()) {
+        for (index, message) in payloads.iter().enumerate() {
+            if let Err(error) = self.push(message.payload()) {
                 errors.push(PayloadError { index, error });
             }
         }
@@ -47,4 +49,14 @@ impl<D: Decoder + ?Sized> DecodeBatch for D {
             errors,
         })
     }
+}
+
+/// The result of decoding a micro-batch: the rows of every good payload, and what was wrong
+/// with the others.
+#[derive(Debug)]
+pub struct DecodedBatch {
+    /// One row per record of every payload that decoded.
+    pub batch: RecordBatch,
+    /// The payloads that were skipped, in order.
+    pub errors: Vec<PayloadError>,
 }

@@ -3,8 +3,14 @@
 
 mod decoder;
 mod encoder;
+mod error;
 pub mod json;
+mod message;
+mod metadata;
 pub mod schema;
 
-pub use decoder::{DecodeBatch, Decoder};
-pub use encoder::Encoder;
+pub use decoder::{DecodeBatch, DecodedBatch, Decoder};
+pub use encoder::{EncodedMessages, Encoder, MessageBuffer};
+pub use error::{DecodeError, PayloadError};
+pub use message::Message;
+pub use metadata::{MessageDecoder, MetadataColumn};

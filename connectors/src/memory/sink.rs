@@ -6,34 +6,46 @@ use serde_json::Value;
 
 use super::MemoryConfig;
 use crate::Result;
-use crate::codec::json::EncodedMessages;
+use crate::codec::EncodedMessages;
 use crate::connector::{BoxFuture, ConnectorContext, Sink, Unsent};
 use crate::props::parse;
+use crate::template::{Template, dynamic_template};
 use crate::topics::MemoryHub;
 
-/// Writes to one in-process topic.
+/// Writes to an in-process topic, fixed or rendered from each row.
 struct MemorySink {
     hub: MemoryHub,
     topic: String,
+    template: Option<Template>,
 }
 
 pub(super) fn build(props: &Value, context: &ConnectorContext<'_>) -> Result<Box<dyn Sink>> {
     let config: MemoryConfig = parse(props)?;
     Ok(Box::new(MemorySink {
         hub: context.hub.clone(),
+        template: dynamic_template("topic", &config.topic)?,
         topic: config.topic,
     }))
 }
 
 impl Sink for MemorySink {
-    fn send<'a>(&'a mut self, messages: EncodedMessages<'a>) -> BoxFuture<'a, Result<(), Unsent>> {
+    fn send<'a>(
+        &'a mut self,
+        destination: Option<&'a str>,
+        messages: EncodedMessages<'a>,
+    ) -> BoxFuture<'a, Result<(), Unsent>> {
         Box::pin(async move {
+            let topic = destination.unwrap_or(&self.topic);
             for message in messages.iter() {
                 self.hub
-                    .publish(&self.topic, Bytes::copy_from_slice(message))
+                    .publish(topic, Bytes::copy_from_slice(message))
                     .await;
             }
             Ok(())
         })
+    }
+
+    fn template(&self) -> Option<&Template> {
+        self.template.as_ref()
     }
 }

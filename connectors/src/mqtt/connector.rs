@@ -8,10 +8,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::{MqttConfig, MqttSink, MqttSource};
 use crate::Result;
-use crate::codec::json::EncodedMessages;
+use crate::codec::EncodedMessages;
 use crate::connector::{BoxFuture, ConnectorContext, Sink, Source, Subscription, Unsent};
 use crate::props::parse;
 use crate::status::ConnectorStatus;
+use crate::template::Template;
 
 pub(super) fn build_source(
     props: &Value,
@@ -41,8 +42,16 @@ impl Source for MqttSource {
 }
 
 impl Sink for MqttSink {
-    fn send<'a>(&'a mut self, messages: EncodedMessages<'a>) -> BoxFuture<'a, Result<(), Unsent>> {
-        Box::pin(self.publish_all(messages.iter()))
+    fn send<'a>(
+        &'a mut self,
+        destination: Option<&'a str>,
+        messages: EncodedMessages<'a>,
+    ) -> BoxFuture<'a, Result<(), Unsent>> {
+        Box::pin(self.publish_all(destination, messages.iter()))
+    }
+
+    fn template(&self) -> Option<&Template> {
+        MqttSink::template(self)
     }
 
     fn status(&self) -> Option<Arc<ConnectorStatus>> {

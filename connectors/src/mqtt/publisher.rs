@@ -37,7 +37,7 @@ const PINGREQ: [u8; 2] = [0xC0, 0x00];
 /// The DISCONNECT packet.
 const DISCONNECT: [u8; 2] = [0xE0, 0x00];
 
-/// A running QoS 0 publisher for one topic.
+/// A running QoS 0 publisher to its topic, or to one given with each batch.
 pub(super) struct Publisher {
     batches: mpsc::Sender<Bytes>,
     topic: String,
@@ -67,11 +67,13 @@ impl Publisher {
     /// When the connection task has ended.
     pub(super) async fn publish_all<'a>(
         &self,
+        topic: Option<&str>,
         messages: impl Iterator<Item = &'a [u8]>,
     ) -> Result<()> {
+        let topic = topic.unwrap_or(&self.topic);
         let mut frames = BytesMut::new();
         for payload in messages {
-            frame_publish(&mut frames, &self.topic, self.retain, payload)?;
+            frame_publish(&mut frames, topic, self.retain, payload)?;
         }
         if frames.is_empty() {
             return Ok(());
@@ -79,7 +81,7 @@ impl Publisher {
         self.batches
             .send(frames.freeze())
             .await
-            .map_err(|_| Error::External(format!("publishing to '{}': stopped", self.topic)))
+            .map_err(|_| Error::External(format!("publishing to '{topic}': stopped")))
     }
 }
 

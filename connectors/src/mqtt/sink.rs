@@ -17,15 +17,17 @@ use super::publisher::Publisher;
 use crate::backoff::Backoff;
 use crate::connector::Unsent;
 use crate::status::ConnectorStatus;
+use crate::template::{Template, dynamic_template};
 use crate::{Error, Result};
 
 /// Messages the client may hold before `publish` waits: bounded, so a broker that is gone or
 /// slow slows the pipeline down instead of filling memory.
 const REQUEST_CAPACITY: usize = 1024;
 
-/// A connection that publishes to one topic.
+/// A connection that publishes to one topic, or to one rendered from each row.
 pub struct MqttSink {
     link: Link,
+    template: Option<Template>,
     status: Arc<ConnectorStatus>,
     progress: Arc<Progress>,
 }
@@ -65,6 +67,7 @@ impl MqttSink {
     pub fn try_new(config: &MqttConfig, default_client_id: &str) -> Result<Self> {
         config.validate()?;
         let qos = config.quality_of_service()?;
+        let template = dynamic_template("topic", &config.topic)?;
         let mut options = config.client_options(default_client_id)?;
         let status = Arc::<ConnectorStatus>::default();
         let progress = Arc::<Progress>::default();
@@ -73,6 +76,7 @@ impl MqttSink {
                 Publisher::start(&options, &config.topic, config.retain, status.clone());
             return Ok(Self {
                 link: Link::Batched(publisher),
+                template,
                 status,
                 progress,
             });
@@ -100,6 +104,7 @@ impl MqttSink {
                 retain: config.retain,
                 connection,
             }),
+            template,
             status,
             progress,
         })
@@ -110,26 +115,40 @@ impl MqttSink {
         self.status.clone()
     }
 
-    /// Queues `messages` for publishing, in order, waiting while the queue is full.
+    /// The topic's template when it has placeholders.
+    pub fn template(&self) -> Option<&Template> {
+        self.template.as_ref()
+    }
+
+    /// Queues `messages` for publishing to `topic` (the configured one when `None`), in
+    /// order, waiting while the queue is full.
     ///
     /// # Errors
-    /// The messages that could not be queued because the connection task has ended.
+    /// The messages that could not be queued because the connection task has ended, or the
+    /// topic is not one to publish to.
     pub async fn publish_all<'a>(
         &self,
+        topic: Option<&str>,
         messages: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> std::result::Result<(), Unsent> {
+        if let Some(topic) = topic
+            && let Err(error) = check_rendered_topic(topic)
+        {
+            let count = messages.len();
+            return Err(Unsent { count, error });
+        }
         match &self.link {
             Link::Batched(publisher) => {
                 let count = messages.len();
                 publisher
-                    .publish_all(messages)
+                    .publish_all(topic, messages)
                     .await
                     .map_err(|error| Unsent { count, error })
             }
             Link::Client(link) => {
                 let mut unpublished: Option<Unsent> = None;
                 for payload in messages {
-                    match link.publish(payload).await {
+                    match link.publish(topic, payload).await {
                         Ok(()) if link.qos != QoS::AtMostOnce => {
                             self.progress.published.fetch_add(1, Ordering::Relaxed);
                         }
@@ -177,12 +196,23 @@ impl MqttSink {
 }
 
 impl ClientLink {
-    async fn publish(&self, payload: &[u8]) -> Result<()> {
+    async fn publish(&self, topic: Option<&str>, payload: &[u8]) -> Result<()> {
+        let topic = topic.unwrap_or(&self.topic);
         self.client
-            .publish(&self.topic, self.qos, self.retain, payload.to_vec())
+            .publish(topic, self.qos, self.retain, payload.to_vec())
             .await
-            .map_err(|error| Error::External(format!("publishing to '{}': {error}", self.topic)))
+            .map_err(|error| Error::External(format!("publishing to '{topic}': {error}")))
     }
+}
+
+/// A topic rendered from a row must be one a message can be published to.
+fn check_rendered_topic(topic: &str) -> Result<()> {
+    if topic.is_empty() || topic.contains(['+', '#', '\0']) {
+        return Err(Error::Config(format!(
+            "the rendered topic '{topic}' is empty or holds a wildcard ('+', '#')"
+        )));
+    }
+    Ok(())
 }
 
 impl Drop for ClientLink {

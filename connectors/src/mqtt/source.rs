@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, Publish, QoS};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +16,7 @@ use super::MqttConfig;
 use super::pacing::ReadPacer;
 use crate::Result;
 use crate::backoff::Backoff;
+use crate::clock::wall_clock_ms;
 use crate::delivery::{Ack, Delivery};
 use crate::status::ConnectorStatus;
 
@@ -105,11 +106,10 @@ impl MqttSource {
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
                     let ack = (publish.qos != QoS::AtMostOnce)
-                        .then(|| Ack::new(self.client.clone(), &publish));
-                    let delivery = Delivery {
-                        payload: publish.payload,
-                        ack,
-                    };
+                        .then(|| acknowledgement(self.client.clone(), &publish));
+                    let delivery = Delivery::unacknowledged(publish.payload)
+                        .received(publish.topic, wall_clock_ms())
+                        .acknowledged_by(ack);
                     if output.send(delivery).await.is_err() {
                         break;
                     }
@@ -156,4 +156,15 @@ impl MqttSource {
                 .set_disconnected(format!("subscribing to '{}': {error}", self.topic));
         }
     }
+}
+
+/// The acknowledgement of `publish`, sent on `client` once the pipeline has handled it.
+fn acknowledgement(client: AsyncClient, publish: &Publish) -> Ack {
+    let mut receipt = Publish::new("", publish.qos, Vec::new());
+    receipt.pkid = publish.pkid;
+    Ack::new(move || {
+        // A full request queue or a closed connection leaves it unacknowledged: the broker
+        // delivers it again, which at-least-once allows.
+        let _ = client.try_ack(&receipt);
+    })
 }

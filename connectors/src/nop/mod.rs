@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::Result;
-use crate::codec::json::EncodedMessages;
+use crate::codec::EncodedMessages;
 use crate::connector::{BoxFuture, ConnectorContext, Sink, Unsent};
 use crate::kind::{BuildSink, Kind};
 use crate::props::NoProps;
@@ -26,7 +26,11 @@ fn build(props: &Value, _context: &ConnectorContext<'_>) -> Result<Box<dyn Sink>
 }
 
 impl Sink for NopSink {
-    fn send<'a>(&'a mut self, _messages: EncodedMessages<'a>) -> BoxFuture<'a, Result<(), Unsent>> {
+    fn send<'a>(
+        &'a mut self,
+        _destination: Option<&'a str>,
+        _messages: EncodedMessages<'a>,
+    ) -> BoxFuture<'a, Result<(), Unsent>> {
         Box::pin(std::future::ready(Ok(())))
     }
 }

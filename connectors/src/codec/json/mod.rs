@@ -7,11 +7,11 @@
 
 mod decode;
 mod encode;
-mod error;
 
-pub use decode::{DecodedBatch, JsonDecoder};
-pub use encode::{EncodedMessages, JsonEncoder, JsonFormat};
-pub use error::{DecodeError, PayloadError};
+pub use decode::JsonDecoder;
+pub use encode::{JsonEncoder, JsonFormat};
+
+use super::{DecodeError, EncodedMessages};
 
 #[cfg(test)]
 mod proptests;
@@ -23,7 +23,7 @@ impl super::Decoder for JsonDecoder {
         JsonDecoder::schema(self)
     }
 
-    fn push(&mut self, payload: &[u8]) -> Result<(), DecodeError> {
+    fn push(&mut self, payload: &[u8]) -> Result<usize, DecodeError> {
         JsonDecoder::push(self, payload)
     }
 

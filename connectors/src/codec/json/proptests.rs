@@ -1,7 +1,7 @@
 //! Property tests: any row of the supported types survives JSON → Arrow → JSON, agrees with
 //! upstream `arrow-json` on valid input, and no byte string makes the decoder panic.
 
-use crate::codec::DecodeBatch;
+use crate::codec::{DecodeBatch, Message};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -74,7 +74,7 @@ fn row() -> impl Strategy<Value = Value> {
         })
 }
 
-fn decode<P: AsRef<[u8]>>(payloads: &[P]) -> RecordBatch {
+fn decode<P: Message>(payloads: &[P]) -> RecordBatch {
     let decoded = JsonDecoder::try_new(schema())
         .unwrap()
         .decode_batch(payloads)

@@ -1,6 +1,6 @@
 //! Tests of the JSON decoder and encoder: rows out for payloads in, and what a bad payload costs.
 
-use crate::codec::DecodeBatch;
+use crate::codec::{DecodeBatch, DecodedBatch};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;

@@ -17,7 +17,7 @@ use arrow::datatypes::{
 
 use super::scanner::{Scanner, check_utf8};
 use super::values::ReadJson;
-use crate::codec::json::error::DecodeError;
+use crate::codec::DecodeError;
 use crate::{Error, Result};
 
 /// A column that JSON values append to.

@@ -14,8 +14,8 @@ use arrow::datatypes::SchemaRef;
 
 use self::columns::ObjectColumns;
 use self::scanner::Scanner;
-use super::error::{DecodeError, PayloadError};
 use crate::Result;
+use crate::codec::DecodeError;
 
 /// The error for a value where an object belongs: a syntax error if it is not even JSON.
 fn not_an_object(scanner: &mut Scanner<'_>) -> DecodeError {
@@ -27,16 +27,6 @@ fn not_an_object(scanner: &mut Scanner<'_>) -> DecodeError {
         Ok(()) => DecodeError::NotAnObject { found },
         Err(error) => error,
     }
-}
-
-/// The result of decoding a micro-batch: the rows of every good payload, and what was wrong
-/// with the others.
-#[derive(Debug)]
-pub struct DecodedBatch {
-    /// One row per object of every payload that decoded.
-    pub batch: RecordBatch,
-    /// The payloads that were skipped, in order.
-    pub errors: Vec<PayloadError>,
 }
 
 /// Decodes JSON payloads into record batches of a fixed schema.
@@ -76,16 +66,17 @@ impl JsonDecoder {
         self.rows
     }
 
-    /// Appends the rows of one payload, or, if it is malformed or mistyped, nothing at all.
+    /// Appends the rows of one payload, or, if it is malformed or mistyped, nothing at all;
+    /// returns how many rows it appended.
     ///
     /// # Errors
     /// What is wrong with the payload; the rows buffered before it are kept.
-    pub fn push(&mut self, payload: &[u8]) -> Result<(), DecodeError> {
+    pub fn push(&mut self, payload: &[u8]) -> Result<usize, DecodeError> {
         let before = self.rows;
         match self.read_payload(payload) {
             Ok(rows) => {
                 self.rows += rows;
-                Ok(())
+                Ok(rows)
             }
             Err(error) => {
                 self.row.truncate(before);

@@ -3,7 +3,7 @@
 
 use memchr::memchr2;
 
-use crate::codec::json::error::DecodeError;
+use crate::codec::DecodeError;
 
 /// How deeply objects and arrays may nest before a payload is refused; it bounds the recursion
 /// of the scanner and of nested columns, so a hostile payload cannot exhaust the stack.

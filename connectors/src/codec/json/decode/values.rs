@@ -7,7 +7,7 @@ use arrow::datatypes::{
 };
 
 use super::scanner::{NumberToken, Scanner};
-use crate::codec::json::error::DecodeError;
+use crate::codec::DecodeError;
 
 /// An Arrow primitive type whose values JSON carries.
 pub(super) trait ReadJson: ArrowPrimitiveType {

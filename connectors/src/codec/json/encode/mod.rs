@@ -19,6 +19,7 @@ use chrono::{DateTime, SecondsFormat};
 
 use self::floats::JsonFloat;
 use crate::Result;
+use crate::codec::{EncodedMessages, MessageBuffer};
 
 /// How a batch becomes messages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,42 +36,7 @@ pub enum JsonFormat {
 #[derive(Debug, Default)]
 pub struct JsonEncoder {
     format: JsonFormat,
-    buffer: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-/// The messages of one encoded batch, borrowed from the encoder's buffer.
-#[derive(Debug, Clone, Copy)]
-pub struct EncodedMessages<'a> {
-    buffer: &'a [u8],
-    ends: &'a [usize],
-}
-
-impl<'a> EncodedMessages<'a> {
-    /// The number of messages.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// True when the batch produced no message.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// The total size of the messages in bytes.
-    pub fn byte_len(&self) -> usize {
-        self.buffer.len()
-    }
-
-    /// The messages in row order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
-        let buffer = self.buffer;
-        let ends = self.ends;
-        (0..ends.len()).map(move |index| {
-            let start = if index == 0 { 0 } else { ends[index - 1] };
-            &buffer[start..ends[index]]
-        })
-    }
+    messages: MessageBuffer,
 }
 
 impl JsonEncoder {
@@ -87,8 +53,7 @@ impl JsonEncoder {
     /// # Errors
     /// When a column's values cannot be formatted (a bug: every Arrow type has a text form).
     pub fn encode(&mut self, batch: &RecordBatch) -> Result<EncodedMessages<'_>> {
-        self.buffer.clear();
-        self.ends.clear();
+        self.messages.clear();
         if batch.num_rows() > 0 {
             let schema = batch.schema();
             let fields = field_writers(schema.fields().iter().map(|f| f.name()), batch.columns())?;
@@ -97,29 +62,27 @@ impl JsonEncoder {
                 JsonFormat::ArrayPerBatch => self.write_array(&fields, batch.num_rows()),
             }
         }
-        Ok(EncodedMessages {
-            buffer: &self.buffer,
-            ends: &self.ends,
-        })
+        Ok(self.messages.messages())
     }
 
     fn write_rows(&mut self, fields: &[FieldWriter<'_>], rows: usize) {
         for row in 0..rows {
-            write_object(fields, row, &mut self.buffer);
-            self.ends.push(self.buffer.len());
+            write_object(fields, row, self.messages.bytes());
+            self.messages.end_message();
         }
     }
 
     fn write_array(&mut self, fields: &[FieldWriter<'_>], rows: usize) {
-        self.buffer.push(b'[');
+        let out = self.messages.bytes();
+        out.push(b'[');
         for row in 0..rows {
             if row > 0 {
-                self.buffer.push(b',');
+                out.push(b',');
             }
-            write_object(fields, row, &mut self.buffer);
+            write_object(fields, row, out);
         }
-        self.buffer.push(b']');
-        self.ends.push(self.buffer.len());
+        out.push(b']');
+        self.messages.end_message();
     }
 }
 

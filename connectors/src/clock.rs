@@ -1,4 +1,4 @@
-//! The wall clock, for the processing time of windows.
+//! The wall clock: when a source received a message, and the processing time of windows.
 
 /// The wall clock in epoch milliseconds.
 pub fn wall_clock_ms() -> i64 {

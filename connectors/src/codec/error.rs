@@ -1,7 +1,8 @@
-//! The errors a payload can cause: [`DecodeError`] says why one payload could not be decoded,
-//! [`PayloadError`] which payload of a micro-batch it was. Every part of the decoder (scanner,
-//! column builders, value readers) raises them, so they sit below it and import nothing from
-//! the codec. Encoding has no payload to blame; it fails only on a bug, as a crate error.
+//! The errors a payload can cause, whatever its format: [`DecodeError`] says why one payload
+//! could not be decoded, [`PayloadError`] which payload of a micro-batch it was. Every part of
+//! a decoder (scanner, column builders, value readers) raises them, so they sit below the
+//! codecs and import nothing from them. Encoding has no payload to blame; it fails only on a
+//! bug, as a crate error.
 
 /// Why one payload could not be decoded. The rest of its batch is unaffected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +63,7 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// The same error, seen from the object holding `field`.
-    pub(super) fn within(mut self, field: &str) -> Self {
+    pub(crate) fn within(mut self, field: &str) -> Self {
         if let Self::Type { column, .. }
         | Self::OutOfRange { column, .. }
         | Self::InvalidUtf8 { column } = &mut self

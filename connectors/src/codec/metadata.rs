@@ -1,0 +1,114 @@
+//! The columns a plan reads from what the source knew of each message rather than from its
+//! payload (`meta(topic)`, `meta(received_at)`), appended after the payload's columns. A
+//! plan that reads none gets the payload decoder alone and pays nothing for them.
+
+use std::sync::Arc;
+
+use arrow::array::TimestampMillisecondBuilder;
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, StringDictionaryBuilder};
+use arrow::datatypes::{Int32Type, SchemaRef};
+
+use super::decoder::{DecodeBatch, DecodedBatch, Decoder};
+use super::error::PayloadError;
+use super::message::Message;
+use crate::Result;
+use crate::clock::wall_clock_ms;
+
+/// A column filled from what the source knew of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataColumn {
+    /// The topic, subject or path the message arrived on: dictionary-encoded text, since a
+    /// batch holds few distinct topics.
+    Topic,
+    /// When the source received the message: a millisecond timestamp.
+    ReceivedAt,
+}
+
+/// A payload decoder and the metadata columns after its own.
+pub struct MessageDecoder {
+    decoder: Box<dyn Decoder>,
+    schema: SchemaRef,
+    builders: Vec<MetadataBuilder>,
+}
+
+impl MessageDecoder {
+    /// Decodes payloads with `decoder`, then appends `columns` in that order; `schema` is the
+    /// decoder's schema followed by the metadata columns' fields.
+    pub fn new(decoder: Box<dyn Decoder>, schema: SchemaRef, columns: &[MetadataColumn]) -> Self {
+        let builders = columns.iter().map(|column| MetadataBuilder::new(*column));
+        Self {
+            decoder,
+            schema,
+            builders: builders.collect(),
+        }
+    }
+
+    /// The schema of the batches it produces.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Decodes `messages` into one batch, skipping and reporting the bad ones.
+    ///
+    /// # Errors
+    /// Only on a bug; bad payloads are reported in [`DecodedBatch::errors`].
+    pub fn decode_batch<M: Message>(&mut self, messages: &[M]) -> Result<DecodedBatch> {
+        if self.builders.is_empty() {
+            return self.decoder.decode_batch(messages);
+        }
+        let now = wall_clock_ms();
+        let mut errors = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            match self.decoder.push(message.payload()) {
+                Ok(rows) => self
+                    .builders
+                    .iter_mut()
+                    .for_each(|builder| builder.append(message, now, rows)),
+                Err(error) => errors.push(PayloadError { index, error }),
+            }
+        }
+        let decoded = self.decoder.flush()?;
+        let rows = decoded.num_rows();
+        let mut columns = decoded.columns().to_vec();
+        columns.extend(self.builders.iter_mut().map(MetadataBuilder::finish));
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?;
+        Ok(DecodedBatch { batch, errors })
+    }
+}
+
+enum MetadataBuilder {
+    Topic(StringDictionaryBuilder<Int32Type>),
+    ReceivedAt(TimestampMillisecondBuilder),
+}
+
+impl MetadataBuilder {
+    fn new(column: MetadataColumn) -> Self {
+        match column {
+            MetadataColumn::Topic => Self::Topic(StringDictionaryBuilder::new()),
+            MetadataColumn::ReceivedAt => Self::ReceivedAt(TimestampMillisecondBuilder::new()),
+        }
+    }
+
+    /// Appends the value of `message` for each of the `rows` its payload gave; a message
+    /// whose source did not say when it came was received `now`.
+    fn append(&mut self, message: &impl Message, now: i64, rows: usize) {
+        match self {
+            Self::Topic(builder) => match message.topic() {
+                Some(topic) => (0..rows).for_each(|_| builder.append_value(topic)),
+                None => builder.append_nulls(rows),
+            },
+            Self::ReceivedAt(builder) => {
+                let at = message.received_at_ms().unwrap_or(now);
+                builder.append_value_n(at, rows);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Self::Topic(builder) => Arc::new(builder.finish()),
+            Self::ReceivedAt(builder) => Arc::new(builder.finish()),
+        }
+    }
+}
