@@ -151,6 +151,11 @@ pub struct Control {
 }
 
 impl Control {
+    /// Where messages posted to streams of type `http` go, by stream name.
+    pub fn ingest(&self) -> &veloflux_connectors::topics::MemoryHub {
+        self.runtime.ingest()
+    }
+
     /// Loads every stored stream and pipeline. Nothing starts until [`Self::restore`].
     ///
     /// # Errors
@@ -606,7 +611,9 @@ impl State {
 
     fn validate_pipeline(&self, spec: &PipelineSpec) -> Result<PipelinePlan, ControlError> {
         spec.validate()?;
-        self.plan(spec)
+        let plan = self.plan(spec)?;
+        spec.validate_destinations(&plan.output_schema)?;
+        Ok(plan)
     }
 
     fn launch(&self, runtime: &Runtime, spec: &PipelineSpec) -> Result<(), ControlError> {

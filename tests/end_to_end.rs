@@ -4,50 +4,9 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{
-    Server, Subscriber, broker_url, filtering_pipeline, filtering_pipeline_at, free_addr,
-    pipeline_spec, publish, run_to_exit, stream_spec, unique_topic, wait_until,
+    Server, Subscriber, broker_url, curls, filtering_pipeline, filtering_pipeline_at, free_addr,
+    pipeline_spec, publish, run_curl_examples, run_to_exit, stream_spec, unique_topic, wait_until,
 };
-
-/// One `curl` command of a document: method, path and JSON body.
-struct Curl {
-    method: String,
-    path: String,
-    body: Option<String>,
-    /// The body comes from a file (`-d @file`) written by an earlier command.
-    reads_file: bool,
-}
-
-/// The `curl` commands of a document's shell blocks, in order.
-fn curls(document: &str) -> Vec<Curl> {
-    let blocks = document
-        .split("```bash")
-        .skip(1)
-        .filter_map(|rest| rest.split("```").next());
-    let commands = blocks.flat_map(|block| block.split("curl ").skip(1).map(str::to_owned));
-    commands.map(|command| parse_curl(&command)).collect()
-}
-
-fn parse_curl(command: &str) -> Curl {
-    let method = command
-        .strip_prefix("-X")
-        .and_then(|rest| rest.split_whitespace().next());
-    let url = command
-        .split_whitespace()
-        .map(|word| word.trim_matches(['"', '\'']))
-        .find(|word| word.starts_with("http://"));
-    let path = url
-        .unwrap_or_default()
-        .trim_start_matches("http://localhost:8080");
-    let body = command
-        .split_once("-d '")
-        .and_then(|(_, rest)| rest.split_once('\''));
-    Curl {
-        method: method.unwrap_or("GET").to_owned(),
-        path: path.to_owned(),
-        body: body.map(|(json, _)| json.to_owned()),
-        reads_file: command.contains("-d @"),
-    }
-}
 
 #[tokio::test]
 async fn the_readme_quickstart_works_as_written() {
@@ -295,9 +254,6 @@ async fn error_statuses_over_real_http() {
 
 #[tokio::test]
 async fn every_curl_example_of_the_api_docs_works() {
-    let broker = broker_url();
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]).await;
     let documents = [
         include_str!("../README.md"),
         include_str!("../docs/api/connectors.md"),
@@ -305,24 +261,25 @@ async fn every_curl_example_of_the_api_docs_works() {
         include_str!("../docs/api/pipelines.md"),
         include_str!("../docs/api/streams.md"),
     ];
-    for curl in documents.into_iter().flat_map(curls) {
-        // Importing a file the previous example wrote needs a shell; the REST tests cover it.
-        if curl.reads_file {
-            continue;
-        }
-        let body = curl.body.as_ref().map(|body| {
-            let body = body.replace("tcp://127.0.0.1:1883", &broker);
-            serde_json::from_str::<Value>(&body).expect("the example's JSON parses")
-        });
-        let method = reqwest::Method::from_bytes(curl.method.as_bytes()).unwrap();
-        let (status, answer) = server.send(method, &curl.path, body.as_ref()).await;
-        assert!(
-            (200..300).contains(&status),
-            "{} {}: {status} {answer}",
-            curl.method,
-            curl.path
-        );
-    }
+    run_curl_examples(documents.into_iter().map(str::to_owned)).await;
+}
+
+#[tokio::test]
+async fn every_curl_example_of_the_connector_docs_works() {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/connectors");
+    let mut pages: Vec<_> = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "md"))
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty());
+    run_curl_examples(
+        pages
+            .iter()
+            .map(|page| std::fs::read_to_string(page).unwrap()),
+    )
+    .await;
 }
 
 #[tokio::test]

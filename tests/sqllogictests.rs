@@ -8,7 +8,9 @@
 //!   columns makes windows follow the event-time column `ts` (epoch milliseconds), with that
 //!   late tolerance;
 //! - `INSERT INTO s [AT <ms>]` followed by one JSON payload per line queues one micro-batch,
-//!   processed when the clock reads `<ms>` (0 by default): the processing time of windows;
+//!   processed when the clock reads `<ms>` (0 by default): the processing time of windows,
+//!   and the messages' receive time (`meta(received_at)`); a line `@<topic> <payload>` is a
+//!   message that arrived on `<topic>` (`meta(topic)`);
 //! - `EXPLAIN SELECT ...` returns the plan's text, one row per line.
 //!
 //! A query runs over every micro-batch queued for its stream, in order, then ends the stream
@@ -24,6 +26,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sqllogictest::{DBOutput, DefaultColumnType};
+use veloflux_connectors::codec::Message;
 use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType, arrow_schema};
 use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 
@@ -35,8 +38,45 @@ fn fail<T>(message: impl std::fmt::Display) -> Result<T, SltError> {
     Err(SltError(message.to_string()))
 }
 
-/// One queued micro-batch: its processing time and payloads.
-type Batch = (i64, Vec<String>);
+/// One queued micro-batch: its processing time and messages.
+type Batch = (i64, Vec<SltMessage>);
+
+/// A message of an `INSERT`: its payload, the topic it came on, and when.
+#[derive(Clone)]
+struct SltMessage {
+    payload: String,
+    topic: Option<String>,
+    received_at_ms: i64,
+}
+
+impl SltMessage {
+    /// `line` is a payload, or `@<topic> <payload>`.
+    fn parse(line: &str, received_at_ms: i64) -> Self {
+        let (topic, payload) = match line.strip_prefix('@').and_then(|rest| rest.split_once(' ')) {
+            Some((topic, payload)) => (Some(topic.to_owned()), payload),
+            None => (None, line),
+        };
+        Self {
+            payload: payload.to_owned(),
+            topic,
+            received_at_ms,
+        }
+    }
+}
+
+impl Message for SltMessage {
+    fn payload(&self) -> &[u8] {
+        self.payload.as_bytes()
+    }
+
+    fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
+
+    fn received_at_ms(&self) -> Option<i64> {
+        Some(self.received_at_ms)
+    }
+}
 
 #[derive(Default)]
 struct Engine {
@@ -119,7 +159,10 @@ impl Engine {
         let Some(batches) = self.batches.get_mut(name.trim()) else {
             return fail(format!("no stream '{}'", name.trim()));
         };
-        let payloads: Vec<String> = payloads.lines().map(str::to_owned).collect();
+        let payloads: Vec<SltMessage> = payloads
+            .lines()
+            .map(|line| SltMessage::parse(line, now_ms))
+            .collect();
         let count = payloads.len() as u64;
         batches.push((now_ms, payloads));
         Ok(DBOutput::StatementComplete(count))

@@ -16,7 +16,6 @@ use crate::Error;
 use crate::codec::EncodedMessages;
 use crate::delivery::Delivery;
 use crate::status::ConnectorStatus;
-use crate::template::Template;
 use crate::topics::MemoryHub;
 
 /// A future a connector returns from a trait method.
@@ -25,10 +24,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What a connector is built with besides its props.
 #[derive(Debug, Clone)]
 pub struct ConnectorContext<'a> {
+    /// The name of what is built: the stream's for a source, the sink's for a sink.
+    pub name: &'a str,
     /// The client id to connect with unless the props name one.
     pub client_id: &'a str,
     /// The in-process topics.
     pub hub: &'a MemoryHub,
+    /// What `POST /streams/<name>/ingest` accepts, by stream name.
+    pub ingest: &'a MemoryHub,
     /// How long a busy source waits between reads (`runtime.read_interval_ms`).
     pub read_interval: Duration,
 }
@@ -53,8 +56,11 @@ pub struct Subscription {
 /// A sink that sends without waiting for its destination (in-process, discarding) keeps
 /// the defaults of the confirmation methods: everything it sent is safe at once.
 pub trait Sink: Send + Sync {
-    /// Sends `messages` to `destination` (the rendered [`Self::template`]), or to the
-    /// sink's fixed destination when `None`, waiting while the destination is busy.
+    /// Sends `messages` to `destination` (rendered from the rows by the runtime when the
+    /// kind's destination prop holds placeholders: [`Kind::template`]), or to the sink's
+    /// fixed destination when `None`, waiting while the destination is busy.
+    ///
+    /// [`Kind::template`]: crate::kind::Kind::template
     ///
     /// # Errors
     /// The messages that could not be sent, and why.
@@ -63,13 +69,6 @@ pub trait Sink: Send + Sync {
         destination: Option<&'a str>,
         messages: EncodedMessages<'a>,
     ) -> BoxFuture<'a, Result<(), Unsent>>;
-
-    /// The sink's destination when it depends on the row (a `{{column}}` placeholder in its
-    /// topic, subject, URL or path): the runtime splits each batch by its rendering and
-    /// sends each part with [`Self::send`]. `None` for a fixed destination.
-    fn template(&self) -> Option<&Template> {
-        None
-    }
 
     /// The state of the connection; `None` for a sink that does not connect.
     fn status(&self) -> Option<Arc<ConnectorStatus>> {

@@ -8,6 +8,7 @@ use crate::Result;
 use crate::codec::{Decoder, Encoder};
 use crate::connector::{ConnectorContext, Sink, Source};
 use crate::props::{Props, check, schema_of};
+use crate::template::{Template, dynamic_template};
 
 /// Builds a source from its props.
 pub type BuildSource = fn(&Value, &ConnectorContext<'_>) -> Result<Box<dyn Source>>;
@@ -27,6 +28,8 @@ pub struct Kind<B> {
     pub description: &'static str,
     /// The JSON schema of its props.
     pub props: Value,
+    /// The prop holding a destination that may depend on the row (`topic`, `url`, `path`).
+    pub destination: Option<&'static str>,
     check: fn(&Value) -> Result<()>,
     build: B,
 }
@@ -38,6 +41,7 @@ impl<B> Kind<B> {
             name,
             description,
             props: schema_of::<P>(),
+            destination: None,
             check: check::<P>,
             build,
         }
@@ -63,6 +67,28 @@ impl Kind<BuildSource> {
 }
 
 impl Kind<BuildSink> {
+    /// The same kind, whose prop `field` names a destination that may hold `{{column}}`
+    /// placeholders.
+    #[must_use]
+    pub fn with_destination(mut self, field: &'static str) -> Self {
+        self.destination = Some(field);
+        self
+    }
+
+    /// The template of the destination `props` name, when it has a placeholder.
+    ///
+    /// # Errors
+    /// When a placeholder is malformed.
+    pub fn template(&self, props: &Value) -> Result<Option<Template>> {
+        let Some(field) = self.destination else {
+            return Ok(None);
+        };
+        match props.get(field).and_then(Value::as_str) {
+            Some(text) => dynamic_template(field, text),
+            None => Ok(None),
+        }
+    }
+
     /// Builds the sink `props` describe.
     ///
     /// # Errors

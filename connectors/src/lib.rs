@@ -18,7 +18,11 @@ pub mod connector;
 pub mod delivery;
 pub mod error;
 #[cfg(feature = "io")]
+mod ingest;
+#[cfg(feature = "io")]
 pub mod kind;
+#[cfg(feature = "io")]
+mod log;
 #[cfg(feature = "io")]
 pub mod memory;
 #[cfg(feature = "io")]

@@ -20,14 +20,20 @@ impl PipelinePlan {
 impl Display for PipelinePlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source = &self.source;
-        writeln!(
+        let decoded = source.decoded_schema();
+        write!(
             f,
             "Source: stream={} decode=[{}] ({} of {} columns)",
             source.stream,
-            columns(&source.schema),
-            source.schema.fields().len(),
+            columns(&decoded),
+            decoded.fields().len(),
             source.stream_columns
         )?;
+        if !source.metadata.is_empty() {
+            let keys: Vec<_> = source.metadata.iter().map(|kind| kind.key()).collect();
+            write!(f, " metadata=[{}]", keys.join(", "))?;
+        }
+        writeln!(f)?;
         for step in &self.steps {
             match step {
                 PlanStep::Filter(filter) => writeln!(f, "  Filter: {}", filter.description)?,

@@ -1,7 +1,7 @@
 //! REST errors: one type, one JSON shape, the status that says whose fault it is.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 422: JSON of the wrong shape; the message names the field.
     #[error("{0}")]
     Unprocessable(String),
+    /// 429: the server cannot take this now; try again after a second (`Retry-After`).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 500: the server failed; the details are logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -75,6 +78,8 @@ pub(super) enum ErrorCode {
     UnsupportedMediaType,
     /// 422.
     UnprocessableEntity,
+    /// 429.
+    TooManyRequests,
     /// 500.
     Internal,
     /// 503.
@@ -97,6 +102,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::UnprocessableEntity,
             ),
+            Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
         }
@@ -116,7 +122,13 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail { code, message },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 

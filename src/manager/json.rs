@@ -1,6 +1,8 @@
-//! A JSON body extractor whose rejections share the API's error shape.
+//! Body extractors whose rejections share the API's error shape: [`Body`] for a JSON request,
+//! [`RawBody`] for messages read as they are.
 
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
@@ -36,5 +38,27 @@ fn rejected(rejection: &JsonRejection) -> ApiError {
             ApiError::PayloadTooLarge("the request body is larger than 1 MiB".into())
         }
         _ => ApiError::BadRequest(message),
+    }
+}
+
+/// The body's bytes, rejecting with [`ApiError`]: 413 for a body too large.
+pub(super) struct RawBody(pub(super) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection) => Err(raw_rejected(&rejection)),
+        }
+    }
+}
+
+fn raw_rejected(rejection: &BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge("the request body is larger than 1 MiB".into())
+    } else {
+        ApiError::BadRequest(rejection.body_text())
     }
 }

@@ -10,6 +10,7 @@ mod auth;
 mod connectors;
 mod debug;
 mod error;
+mod ingest;
 mod json;
 mod openapi;
 mod params;
@@ -70,6 +71,7 @@ fn described_routes() -> OpenApiRouter<Arc<Control>> {
         .routes(routes!(streams::create, streams::list))
         .routes(routes!(streams::describe, streams::delete))
         .routes(routes!(streams::describe_by_original_path))
+        .routes(routes!(ingest::ingest))
         .routes(routes!(pipelines::create, pipelines::list))
         .routes(routes!(
             pipelines::get,

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use veloflux_connectors::connector::ConnectorContext;
@@ -55,6 +55,8 @@ pub struct Runtime {
 struct Inner {
     config: RuntimeConfig,
     hub: MemoryHub,
+    /// What `POST /streams/<name>/ingest` accepts, by stream name.
+    ingest: MemoryHub,
     pipelines: Mutex<HashMap<String, Running>>,
     shared: Mutex<HashMap<String, SharedStream>>,
     taps: Mutex<HashMap<String, Arc<Taps>>>,
@@ -88,6 +90,7 @@ impl Runtime {
         let inner = Inner {
             config,
             hub: MemoryHub::default(),
+            ingest: MemoryHub::default(),
             pipelines: Mutex::default(),
             shared: Mutex::default(),
             taps: Mutex::default(),
@@ -141,7 +144,7 @@ impl Runtime {
             }
         } else {
             let client_id = format!("veloflux-{}-{}", spec.id, stream.name);
-            let context = self.context(&client_id);
+            let context = self.context(&stream.name, &client_id);
             let capacity = self.inner.config.channel_capacity;
             let subscription = subscribe(stream, &context, capacity, shutdown.clone())?;
             connectors.extend(subscription.status.map(|status| (Stage::Source, status)));
@@ -151,7 +154,7 @@ impl Runtime {
                 queued: Vec::new(),
             }
         };
-        let sinks = self.sinks(spec, &plan.output_schema)?;
+        let sinks = self.sinks(spec)?;
         connectors.extend(sinks.iter().filter_map(|sink| {
             sink.connector_status()
                 .map(|status| (sink.stage().clone(), status))
@@ -196,11 +199,19 @@ impl Runtime {
         })
     }
 
-    /// What connectors of this runtime are built with, for a client named `client_id`.
-    fn context<'a>(&'a self, client_id: &'a str) -> ConnectorContext<'a> {
+    /// What `POST /streams/<name>/ingest` hands its messages to.
+    pub fn ingest(&self) -> &MemoryHub {
+        &self.inner.ingest
+    }
+
+    /// What connectors of this runtime are built with: `name` is the stream's or the sink's,
+    /// `client_id` what it connects as.
+    fn context<'a>(&'a self, name: &'a str, client_id: &'a str) -> ConnectorContext<'a> {
         ConnectorContext {
+            name,
             client_id,
             hub: &self.inner.hub,
+            ingest: &self.inner.ingest,
             read_interval: self.inner.config.read_interval(),
         }
     }
@@ -216,17 +227,14 @@ impl Runtime {
     }
 
     /// Connects the sinks of pipeline `spec`.
-    fn sinks(
-        &self,
-        spec: &PipelineSpec,
-        output: &Schema,
-    ) -> veloflux_connectors::Result<Vec<Sink>> {
+    fn sinks(&self, spec: &PipelineSpec) -> veloflux_connectors::Result<Vec<Sink>> {
         spec.sinks
             .iter()
             .zip(spec.sink_names())
             .map(|(sink, name)| {
                 let client_id = format!("veloflux-{}-{name}", spec.id);
-                Sink::try_new(sink, name, output, &self.context(&client_id))
+                let context = self.context(&name, &client_id);
+                Sink::try_new(sink, name.clone(), &context)
             })
             .collect()
     }
@@ -260,7 +268,7 @@ impl Runtime {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
                 let client_id = format!("veloflux-shared-{}", stream.name);
-                let context = self.context(&client_id);
+                let context = self.context(&stream.name, &client_id);
                 let input = self.stream_input();
                 entry.insert(SharedStream::start(
                     stream, schema, &context, policy, input,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::Schema;
 use veloflux_connectors::connector::{self, ConnectorContext};
 use veloflux_connectors::registry::registry;
 use veloflux_connectors::status::ConnectorStatus;
@@ -20,28 +19,23 @@ use crate::spec::SinkSpec;
 pub(super) struct Sink {
     stage: Stage,
     connector: Box<dyn connector::Sink>,
+    /// The destination when it depends on the row.
+    template: Option<Template>,
     stats: Arc<StageStats>,
 }
 
 impl Sink {
-    /// Connects the sink described by `spec`, named `name`, for rows of `output`.
-    ///
-    /// # Errors
-    /// When the connector cannot be built, or a placeholder of its destination names a
-    /// column `output` does not have.
+    /// Connects the sink described by `spec`, named `name`.
     pub(super) fn try_new(
         spec: &SinkSpec,
         name: String,
-        output: &Schema,
         context: &ConnectorContext<'_>,
     ) -> veloflux_connectors::Result<Self> {
-        let connector = registry().sink(&spec.kind)?.build(&spec.props, context)?;
-        if let Some(template) = connector.template() {
-            check_placeholders(template, output, &name)?;
-        }
+        let kind = registry().sink(&spec.kind)?;
         Ok(Self {
             stage: Stage::Sink(name),
-            connector,
+            connector: kind.build(&spec.props, context)?,
+            template: kind.template(&spec.props)?,
             stats: Arc::default(),
         })
     }
@@ -89,11 +83,7 @@ impl Sink {
     /// destination, or split by the rendered destination of each row.
     pub(super) async fn deliver(&mut self, chain: &mut Chain, index: usize, batch: &RecordBatch) {
         let started = Instant::now();
-        let routes = match self
-            .connector
-            .template()
-            .map(|template| template.route(batch))
-        {
+        let routes = match self.template.as_ref().map(|template| template.route(batch)) {
             None => return self.send(chain, index, None, batch, started).await,
             Some(Ok(routes)) => routes,
             Some(Err(error)) => {
@@ -137,27 +127,5 @@ impl Sink {
         self.stats
             .record_batch(rows, count - failed, started.elapsed());
         self.stats.record_errors(failed, || last_error);
-    }
-}
-
-/// Every placeholder of `template` must name a column of the rows the sink gets.
-fn check_placeholders(
-    template: &Template,
-    output: &Schema,
-    sink: &str,
-) -> veloflux_connectors::Result<()> {
-    match template
-        .columns()
-        .find(|name| output.field_with_name(name).is_err())
-    {
-        None => Ok(()),
-        Some(missing) => {
-            let columns: Vec<_> = output.fields().iter().map(|f| f.name().as_str()).collect();
-            Err(veloflux_connectors::Error::Config(format!(
-                "sink '{sink}': the placeholder {{{{{missing}}}}} in '{template}' names no \
-                 column of the output; the statement outputs: {}",
-                columns.join(", ")
-            )))
-        }
     }
 }

@@ -1,5 +1,6 @@
 //! `POST /pipelines`: a SQL statement over a stream and the sinks its results go to.
 
+use arrow::datatypes::Schema;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use veloflux_connectors::registry::registry;
@@ -137,6 +138,38 @@ impl PipelineSpec {
 }
 
 impl PipelineSpec {
+    /// Every placeholder of a sink's destination (`"topic": "alerts/{{device}}"`) must name a
+    /// column of the rows the statement outputs, `output`.
+    ///
+    /// # Errors
+    /// The sink, its prop and the placeholder that names no column, with the columns there are.
+    pub fn validate_destinations(&self, output: &Schema) -> Result<(), SpecError> {
+        for (index, sink) in self.sinks.iter().enumerate() {
+            let kind = registry()
+                .sink(&sink.kind)
+                .map_err(|e| SpecError(e.to_string()))?;
+            let template = kind
+                .template(&sink.props)
+                .map_err(|error| SpecError(format!("sinks[{index}].{error}")))?;
+            let Some(template) = template else {
+                continue;
+            };
+            if let Some(missing) = template
+                .columns()
+                .find(|c| output.field_with_name(c).is_err())
+            {
+                let columns: Vec<_> = output.fields().iter().map(|f| f.name().as_str()).collect();
+                return Err(SpecError(format!(
+                    "sinks[{index}].props.{}: the placeholder {{{{{missing}}}}} names no column \
+                     of the output; the statement outputs: {}",
+                    kind.destination.unwrap_or_default(),
+                    columns.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The name of each sink in status, stats and metrics: its id, or `sink_<index>`.
     pub fn sink_names(&self) -> impl Iterator<Item = String> + '_ {
         self.sinks

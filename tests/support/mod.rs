@@ -13,6 +13,7 @@
     reason = "shared by several test binaries, each using part of it; a failure is a failed test"
 )]
 
+mod docs;
 mod fixture;
 mod mosquitto;
 mod mqtt;
@@ -24,10 +25,11 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitStatus;
 
+pub(crate) use docs::{curls, run_curl_examples};
 pub(crate) use fixture::{Filtering, filtering, filtering_pipeline, filtering_pipeline_at};
 pub(crate) use mosquitto::Mosquitto;
 pub(crate) use mqtt::{Subscriber, publish, publish_bytes, steady_publisher};
-pub(crate) use server::Server;
+pub(crate) use server::{Server, options};
 pub(crate) use specs::{pipeline_spec, stream_spec};
 pub(crate) use throttle::throttled_proxy;
 pub(crate) use veloflux_testkit::{DEADLINE, unique_topic};

@@ -13,7 +13,8 @@ use super::wait_until;
 /// Messages received on a topic, collected in the background by a client that reconnects
 /// and resubscribes on its own.
 pub(crate) struct Subscriber {
-    received: Arc<Mutex<Vec<String>>>,
+    /// Each message's topic and payload.
+    received: Arc<Mutex<Vec<(String, String)>>>,
     subscribed: Arc<Mutex<bool>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -33,7 +34,7 @@ impl Subscriber {
     }
 
     async fn start_with(options: MqttOptions, topic: &str) -> Self {
-        let received = Arc::<Mutex<Vec<String>>>::default();
+        let received = Arc::<Mutex<Vec<(String, String)>>>::default();
         let subscribed = Arc::<Mutex<bool>>::default();
         let (client, mut events) = AsyncClient::new(options, 64);
         let (sink, flag, topic) = (received.clone(), subscribed.clone(), topic.to_owned());
@@ -44,10 +45,10 @@ impl Subscriber {
                         let _ = client.try_subscribe(&topic, QoS::AtLeastOnce);
                     }
                     Ok(Event::Incoming(Packet::SubAck(_))) => *flag.lock().unwrap() = true,
-                    Ok(Event::Incoming(Packet::Publish(publish))) => sink
-                        .lock()
-                        .unwrap()
-                        .push(String::from_utf8_lossy(&publish.payload).into_owned()),
+                    Ok(Event::Incoming(Packet::Publish(publish))) => sink.lock().unwrap().push((
+                        publish.topic,
+                        String::from_utf8_lossy(&publish.payload).into_owned(),
+                    )),
                     Ok(_) => {}
                     Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
@@ -78,6 +79,15 @@ impl Subscriber {
 
     /// The messages received so far.
     pub(crate) fn messages(&self) -> Vec<String> {
+        let received = self.received.lock().unwrap();
+        received
+            .iter()
+            .map(|(_, payload)| payload.clone())
+            .collect()
+    }
+
+    /// The messages received so far with the topic each came on.
+    pub(crate) fn messages_with_topics(&self) -> Vec<(String, String)> {
         self.received.lock().unwrap().clone()
     }
 }

@@ -22,7 +22,12 @@ pub(crate) struct Server {
 impl Server {
     /// Starts the server over `data_dir` with `extra` arguments and waits until it serves.
     pub(crate) async fn start(data_dir: &Path, extra: &[&str]) -> Self {
-        let inner = veloflux_testkit::Server::start_in(&options(extra), data_dir)
+        Self::start_with(data_dir, &options(extra)).await
+    }
+
+    /// Starts the server over `data_dir` as `options` say and waits until it serves.
+    pub(crate) async fn start_with(data_dir: &Path, options: &ServerOptions) -> Self {
+        let inner = veloflux_testkit::Server::start_in(options, data_dir)
             .await
             .unwrap_or_else(|error| panic!("{error}"));
         let addr = inner.addr();
@@ -57,11 +62,43 @@ impl Server {
         }
     }
 
+    /// `POST path` with `body` as `content_type`: the status, the `Retry-After` header and
+    /// the JSON answer.
+    pub(crate) async fn post_body(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (u16, Option<String>, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("http://{}{path}", self.addr))
+            .header("Content-Type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|value| value.to_str().unwrap().to_owned());
+        (
+            status,
+            retry_after,
+            response.json().await.unwrap_or_default(),
+        )
+    }
+
     /// A pipeline's counters for one stage (`source`, `plan`, or a sink's name); null while
     /// there are none.
     pub(crate) async fn stage(&self, pipeline: &str, stage: &str) -> Value {
         let stats = self.inner.api().stage_stats(pipeline, stage).await;
         stats.ok().flatten().unwrap_or(Value::Null)
+    }
+
+    /// What the server has logged so far.
+    pub(crate) fn log(&self) -> String {
+        self.inner.stderr().unwrap()
     }
 
     /// Kills the process at once, as a power cut would.

@@ -20,9 +20,10 @@ pub(crate) fn source() -> Kind<BuildSource> {
 
 /// The `memory` sink kind.
 pub(crate) fn sink() -> Kind<BuildSink> {
-    Kind::new::<MemoryConfig>(
+    Kind::<BuildSink>::new::<MemoryConfig>(
         "memory",
         "Writes to an in-process topic that memory streams read.",
         sink::build,
     )
+    .with_destination("topic")
 }

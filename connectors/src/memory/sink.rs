@@ -9,21 +9,18 @@ use crate::Result;
 use crate::codec::EncodedMessages;
 use crate::connector::{BoxFuture, ConnectorContext, Sink, Unsent};
 use crate::props::parse;
-use crate::template::{Template, dynamic_template};
 use crate::topics::MemoryHub;
 
-/// Writes to an in-process topic, fixed or rendered from each row.
+/// Writes to an in-process topic, fixed or given with each batch.
 struct MemorySink {
     hub: MemoryHub,
     topic: String,
-    template: Option<Template>,
 }
 
 pub(super) fn build(props: &Value, context: &ConnectorContext<'_>) -> Result<Box<dyn Sink>> {
     let config: MemoryConfig = parse(props)?;
     Ok(Box::new(MemorySink {
         hub: context.hub.clone(),
-        template: dynamic_template("topic", &config.topic)?,
         topic: config.topic,
     }))
 }
@@ -43,9 +40,5 @@ impl Sink for MemorySink {
             }
             Ok(())
         })
-    }
-
-    fn template(&self) -> Option<&Template> {
-        self.template.as_ref()
     }
 }

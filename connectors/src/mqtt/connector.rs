@@ -12,7 +12,6 @@ use crate::codec::EncodedMessages;
 use crate::connector::{BoxFuture, ConnectorContext, Sink, Source, Subscription, Unsent};
 use crate::props::parse;
 use crate::status::ConnectorStatus;
-use crate::template::Template;
 
 pub(super) fn build_source(
     props: &Value,
@@ -48,10 +47,6 @@ impl Sink for MqttSink {
         messages: EncodedMessages<'a>,
     ) -> BoxFuture<'a, Result<(), Unsent>> {
         Box::pin(self.publish_all(destination, messages.iter()))
-    }
-
-    fn template(&self) -> Option<&Template> {
-        MqttSink::template(self)
     }
 
     fn status(&self) -> Option<Arc<ConnectorStatus>> {

@@ -28,5 +28,10 @@ pub(crate) fn source() -> Kind<BuildSource> {
 
 /// The `mqtt` sink kind.
 pub(crate) fn sink() -> Kind<BuildSink> {
-    Kind::new::<MqttConfig>("mqtt", "Publishes to an MQTT topic.", connector::build_sink)
+    Kind::<BuildSink>::new::<MqttConfig>(
+        "mqtt",
+        "Publishes to an MQTT topic, fixed or rendered from each row ({{column}}).",
+        connector::build_sink,
+    )
+    .with_destination("topic")
 }

@@ -17,17 +17,15 @@ use super::publisher::Publisher;
 use crate::backoff::Backoff;
 use crate::connector::Unsent;
 use crate::status::ConnectorStatus;
-use crate::template::{Template, dynamic_template};
 use crate::{Error, Result};
 
 /// Messages the client may hold before `publish` waits: bounded, so a broker that is gone or
 /// slow slows the pipeline down instead of filling memory.
 const REQUEST_CAPACITY: usize = 1024;
 
-/// A connection that publishes to one topic, or to one rendered from each row.
+/// A connection that publishes to one topic, or to the one given with each batch.
 pub struct MqttSink {
     link: Link,
-    template: Option<Template>,
     status: Arc<ConnectorStatus>,
     progress: Arc<Progress>,
 }
@@ -67,7 +65,6 @@ impl MqttSink {
     pub fn try_new(config: &MqttConfig, default_client_id: &str) -> Result<Self> {
         config.validate()?;
         let qos = config.quality_of_service()?;
-        let template = dynamic_template("topic", &config.topic)?;
         let mut options = config.client_options(default_client_id)?;
         let status = Arc::<ConnectorStatus>::default();
         let progress = Arc::<Progress>::default();
@@ -76,7 +73,6 @@ impl MqttSink {
                 Publisher::start(&options, &config.topic, config.retain, status.clone());
             return Ok(Self {
                 link: Link::Batched(publisher),
-                template,
                 status,
                 progress,
             });
@@ -104,7 +100,6 @@ impl MqttSink {
                 retain: config.retain,
                 connection,
             }),
-            template,
             status,
             progress,
         })
@@ -113,11 +108,6 @@ impl MqttSink {
     /// The connection state.
     pub fn status(&self) -> Arc<ConnectorStatus> {
         self.status.clone()
-    }
-
-    /// The topic's template when it has placeholders.
-    pub fn template(&self) -> Option<&Template> {
-        self.template.as_ref()
     }
 
     /// Queues `messages` for publishing to `topic` (the configured one when `None`), in

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
+use arrow::compute::cast;
 use arrow::row::{RowConverter, Rows, SortField};
 use datafusion_expr_common::groups_accumulator::{EmitTo, GroupsAccumulator};
 use datafusion_functions_aggregate_common::aggregate::groups_accumulator::GroupsAccumulatorAdapter;
@@ -119,7 +120,7 @@ impl Groups {
         let mut columns = if aggregation.keys.is_empty() {
             Vec::new()
         } else {
-            self.converter.convert_rows(self.keys.iter())?
+            self.key_columns(aggregation)?
         };
         columns.push(Arc::new(Int64Array::from_value(start_ms, self.groups)));
         columns.push(Arc::new(Int64Array::from_value(end_ms, self.groups)));
@@ -130,6 +131,23 @@ impl Groups {
             aggregation.schema.clone(),
             columns,
         )?))
+    }
+
+    /// The group keys as columns of the key types. The row format gives dictionary-encoded
+    /// keys (`meta(topic)`) back as plain values: they are encoded again.
+    fn key_columns(&self, aggregation: &Aggregation) -> Result<Vec<ArrayRef>> {
+        let columns = self.converter.convert_rows(self.keys.iter())?;
+        let fields = aggregation.schema.fields().iter();
+        columns
+            .into_iter()
+            .zip(fields)
+            .map(|(column, field)| {
+                if column.data_type() == field.data_type() {
+                    return Ok(column);
+                }
+                Ok(cast(&column, field.data_type())?)
+            })
+            .collect()
     }
 
     /// Bytes held, approximately.

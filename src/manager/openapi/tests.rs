@@ -77,6 +77,9 @@ fn with_params(path: &str, value: &str) -> String {
         .join("/")
 }
 
+/// The path messages are posted to.
+const INGEST: &str = "/streams/{name}/ingest";
+
 /// Asserts a 4xx whose body is `{"error": {"code", "message"}}`.
 fn assert_refused(what: &str, (status, body): &(StatusCode, Vec<u8>)) {
     let status = *status;
@@ -154,7 +157,13 @@ async fn every_operation_documents_its_errors_and_only_healthz_is_open() {
         let has = |status: &str| responses.contains_key(status);
         assert_eq!(has("401"), path != "/healthz", "{method} {path}");
         if operation.get("requestBody").is_some() {
-            for status in ["400", "413", "415", "422"] {
+            // Posted messages have no shape to get wrong: a bad one is counted, not refused.
+            let shaped = path != INGEST;
+            let statuses = ["400", "413", "415", "422"];
+            for status in statuses
+                .into_iter()
+                .filter(|status| shaped || *status != "422")
+            {
                 assert!(has(status), "{method} {path} lacks {status}");
             }
         }
@@ -359,6 +368,11 @@ async fn every_body_that_is_not_a_valid_request_gets_a_4xx() {
                 let answer = send(&api, &method, &uri, Some(JSON), body).await;
                 assert_refused(&format!("{method} {path}"), &answer);
             }
+            continue;
+        }
+        if path == INGEST {
+            // Posted messages are data, not requests: a mistyped one is counted by the
+            // pipelines reading the stream and the rest kept (tests/ingest.rs).
             continue;
         }
         let uri = with_params(&path, "p");
