@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use crate::codec::json;
+use crate::codec::{csv, json};
 use crate::kind::{BuildDecoder, BuildEncoder, BuildSink, BuildSource, Kind};
 use crate::{Error, Result, ingest, log, memory, mqtt, nop};
 
@@ -31,8 +31,8 @@ impl Registry {
         Self {
             sources: vec![mqtt::source(), memory::source(), ingest::source()],
             sinks: vec![mqtt::sink(), memory::sink(), nop::sink(), log::sink()],
-            decoders: vec![json::decoder()],
-            encoders: vec![json::encoder()],
+            decoders: vec![json::decoder(), csv::decoder()],
+            encoders: vec![json::encoder(), csv::encoder()],
         }
     }
 

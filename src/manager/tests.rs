@@ -265,6 +265,24 @@ async fn bad_requests_get_a_status_and_a_message_naming_the_problem() {
         ),
         (
             "POST",
+            "/streams",
+            json!({"name": "t", "type": "memory", "schema": {"type": "json", "props": {"columns": [
+            {"name": "a", "data_type": "int64"}]}}, "props": {"topic": "x"},
+            "decoder": {"type": "csv", "props": {"columns": ["b"]}}}),
+            StatusCode::BAD_REQUEST,
+            "decoder.props.columns: lacks 'a', a column of the stream",
+        ),
+        (
+            "POST",
+            "/streams",
+            json!({"name": "t", "type": "memory", "schema": {"type": "json", "props": {"columns": [
+            {"name": "a", "data_type": "list", "element": {"name": "e", "data_type": "int64"}}]}},
+            "props": {"topic": "x"}, "decoder": {"type": "csv", "props": {"has_header": true}}}),
+            StatusCode::BAD_REQUEST,
+            "decoder.type: csv cannot decode column 'a' of type List",
+        ),
+        (
+            "POST",
             "/pipelines",
             json!({"id": "p", "sql": "SELECT user_id FROM s", "sinks": [{"type": "kafka"}]}),
             StatusCode::BAD_REQUEST,
@@ -414,8 +432,8 @@ async fn connectors_lists_every_type_with_the_schema_of_its_props() {
     };
     assert_eq!(names("sources"), ["mqtt", "memory", "http"]);
     assert_eq!(names("sinks"), ["mqtt", "memory", "nop", "log"]);
-    assert_eq!(names("decoders"), ["json"]);
-    assert_eq!(names("encoders"), ["json"]);
+    assert_eq!(names("decoders"), ["json", "csv"]);
+    assert_eq!(names("encoders"), ["json", "csv"]);
     let mqtt = &answer["sources"][0]["props"];
     assert_eq!(mqtt["type"], "object");
     assert!(mqtt["properties"]["broker_url"].is_object(), "{mqtt}");

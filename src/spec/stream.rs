@@ -111,9 +111,11 @@ impl StreamSpec {
             SpecError(format!("schema.props.columns: {}", SpecError::from(error)))
         })?;
         registry().source(&self.kind)?.check(&self.props)?;
+        // Built, not only checked: whether the decoder can hold every column (a CSV field
+        // cannot hold a struct) and find it (CSV's declared fields) depends on the schema.
         registry()
             .decoder(&self.decoder.kind)
-            .and_then(|kind| kind.check(&self.decoder.props))
+            .and_then(|kind| kind.build(&self.decoder.props, schema.clone()))
             .map_err(within("decoder"))?;
         if let Some(eventtime) = &self.eventtime {
             validate_event_time(eventtime, &schema)?;

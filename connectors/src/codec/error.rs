@@ -56,6 +56,15 @@ pub enum DecodeError {
         /// The kind of JSON value found.
         found: &'static str,
     },
+    /// A CSV record is malformed (an unclosed quote, the wrong number of fields) or one of
+    /// its values does not fit its column.
+    #[error("CSV record {record}: {reason}")]
+    Csv {
+        /// The record's position in the payload, from 1, the header included.
+        record: usize,
+        /// What is wrong, naming the column.
+        reason: String,
+    },
     /// The batch grew past what one Arrow array can address.
     #[error("the batch holds more than 2 GiB of text in one column")]
     TooLarge,

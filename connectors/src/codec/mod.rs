@@ -1,6 +1,7 @@
 //! Codecs: stream schemas, the [`Decoder`] and [`Encoder`] roles, and the conversions
 //! between message payloads and record batches.
 
+pub mod csv;
 mod decoder;
 mod encoder;
 mod error;
