@@ -18,6 +18,8 @@ pub mod connector;
 pub mod delivery;
 pub mod error;
 #[cfg(feature = "io")]
+pub mod http;
+#[cfg(feature = "io")]
 pub mod kind;
 #[cfg(feature = "io")]
 pub mod memory;
@@ -32,6 +34,8 @@ pub mod registry;
 #[cfg(feature = "io")]
 pub mod status;
 pub mod template;
+#[cfg(feature = "io")]
+pub mod tls;
 #[cfg(feature = "io")]
 pub mod topics;
 

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use crate::codec::json;
 use crate::kind::{BuildDecoder, BuildEncoder, BuildSink, BuildSource, Kind};
-use crate::{Error, Result, memory, mqtt, nop};
+use crate::{Error, Result, http, memory, mqtt, nop};
 
 /// Every kind, by role, as `GET /connectors` lists them.
 #[derive(Debug)]
@@ -30,7 +30,7 @@ impl Registry {
     fn new() -> Self {
         Self {
             sources: vec![mqtt::source(), memory::source()],
-            sinks: vec![mqtt::sink(), memory::sink(), nop::sink()],
+            sinks: vec![mqtt::sink(), memory::sink(), nop::sink(), http::sink()],
             decoders: vec![json::decoder()],
             encoders: vec![json::encoder()],
         }
