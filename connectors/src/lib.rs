@@ -18,7 +18,7 @@ pub mod connector;
 pub mod delivery;
 pub mod error;
 #[cfg(feature = "io")]
-mod ingest;
+pub mod http;
 #[cfg(feature = "io")]
 pub mod kind;
 #[cfg(feature = "io")]
@@ -36,6 +36,8 @@ pub mod registry;
 #[cfg(feature = "io")]
 pub mod status;
 pub mod template;
+#[cfg(feature = "io")]
+pub mod tls;
 #[cfg(feature = "io")]
 pub mod topics;
 

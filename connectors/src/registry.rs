@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use crate::codec::{csv, json};
 use crate::kind::{BuildDecoder, BuildEncoder, BuildSink, BuildSource, Kind};
-use crate::{Error, Result, ingest, log, memory, mqtt, nop};
+use crate::{Error, Result, http, log, memory, mqtt, nop};
 
 /// Every kind, by role, as `GET /connectors` lists them.
 #[derive(Debug)]
@@ -29,8 +29,8 @@ pub fn registry() -> &'static Registry {
 impl Registry {
     fn new() -> Self {
         Self {
-            sources: vec![mqtt::source(), memory::source(), ingest::source()],
-            sinks: vec![mqtt::sink(), memory::sink(), nop::sink(), log::sink()],
+            sources: vec![mqtt::source(), memory::source(), http::source()],
+            sinks: vec![mqtt::sink(), memory::sink(), nop::sink(), log::sink(), http::sink()],
             decoders: vec![json::decoder(), csv::decoder()],
             encoders: vec![json::encoder(), csv::encoder()],
         }

@@ -49,6 +49,8 @@ impl Api {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(base: &str) -> Result<Self> {
+        // reqwest's TLS takes the process's rustls provider (ring), which must come first.
+        veloflux_connectors::tls::install_crypto_provider();
         let client = Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()

@@ -115,7 +115,7 @@ impl MqttConfig {
     }
 
     fn tls_transport(&self) -> Result<Transport> {
-        install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let Some(ca_file) = &self.ca_file else {
             return Ok(Transport::tls_with_default_config());
         };
@@ -164,15 +164,6 @@ fn parse_broker_url(url: &str) -> Result<BrokerAddress> {
         port,
         tls,
     })
-}
-
-/// rustls needs a process-wide crypto provider before the first TLS connection.
-fn install_crypto_provider() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        // Fails only when another provider was installed first, which serves as well.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }
 
 #[cfg(test)]
