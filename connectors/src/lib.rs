@@ -18,6 +18,8 @@ pub mod connector;
 pub mod delivery;
 pub mod error;
 #[cfg(feature = "io")]
+pub mod file;
+#[cfg(feature = "io")]
 pub mod http;
 #[cfg(feature = "io")]
 pub mod kind;

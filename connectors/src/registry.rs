@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use crate::codec::{csv, json};
 use crate::kind::{BuildDecoder, BuildEncoder, BuildSink, BuildSource, Kind};
-use crate::{Error, Result, http, log, memory, mqtt, nop};
+use crate::{Error, Result, file, http, log, memory, mqtt, nop};
 
 /// Every kind, by role, as `GET /connectors` lists them.
 #[derive(Debug)]
@@ -29,8 +29,15 @@ pub fn registry() -> &'static Registry {
 impl Registry {
     fn new() -> Self {
         Self {
-            sources: vec![mqtt::source(), memory::source(), http::source()],
-            sinks: vec![mqtt::sink(), memory::sink(), nop::sink(), log::sink(), http::sink()],
+            sources: vec![mqtt::source(), memory::source(), http::source(), file::source()],
+            sinks: vec![
+                mqtt::sink(),
+                memory::sink(),
+                nop::sink(),
+                log::sink(),
+                http::sink(),
+                file::sink(),
+            ],
             decoders: vec![json::decoder(), csv::decoder()],
             encoders: vec![json::encoder(), csv::encoder()],
         }
