@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use crate::codec::json;
 use crate::kind::{BuildDecoder, BuildEncoder, BuildSink, BuildSource, Kind};
-use crate::{Error, Result, memory, mqtt, nop};
+use crate::{Error, Result, memory, mqtt, nats, nop};
 
 /// Every kind, by role, as `GET /connectors` lists them.
 #[derive(Debug)]
@@ -29,8 +29,8 @@ pub fn registry() -> &'static Registry {
 impl Registry {
     fn new() -> Self {
         Self {
-            sources: vec![mqtt::source(), memory::source()],
-            sinks: vec![mqtt::sink(), memory::sink(), nop::sink()],
+            sources: vec![mqtt::source(), memory::source(), nats::source()],
+            sinks: vec![mqtt::sink(), memory::sink(), nop::sink(), nats::sink()],
             decoders: vec![json::decoder()],
             encoders: vec![json::encoder()],
         }

@@ -412,8 +412,8 @@ async fn connectors_lists_every_type_with_the_schema_of_its_props() {
             .map(|kind| kind["type"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(names("sources"), ["mqtt", "memory"]);
-    assert_eq!(names("sinks"), ["mqtt", "memory", "nop"]);
+    assert_eq!(names("sources"), ["mqtt", "memory", "nats"]);
+    assert_eq!(names("sinks"), ["mqtt", "memory", "nop", "nats"]);
     assert_eq!(names("decoders"), ["json"]);
     assert_eq!(names("encoders"), ["json"]);
     let mqtt = &answer["sources"][0]["props"];
