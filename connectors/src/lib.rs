@@ -30,6 +30,8 @@ pub mod memory;
 #[cfg(feature = "io")]
 pub mod mqtt;
 #[cfg(feature = "io")]
+pub mod nats;
+#[cfg(feature = "io")]
 mod nop;
 #[cfg(feature = "io")]
 pub mod props;

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use crate::codec::{csv, json};
 use crate::kind::{BuildDecoder, BuildEncoder, BuildSink, BuildSource, Kind};
-use crate::{Error, Result, file, http, log, memory, mqtt, nop};
+use crate::{Error, Result, file, http, log, memory, mqtt, nats, nop};
 
 /// Every kind, by role, as `GET /connectors` lists them.
 #[derive(Debug)]
@@ -29,7 +29,13 @@ pub fn registry() -> &'static Registry {
 impl Registry {
     fn new() -> Self {
         Self {
-            sources: vec![mqtt::source(), memory::source(), http::source(), file::source()],
+            sources: vec![
+                mqtt::source(),
+                memory::source(),
+                http::source(),
+                file::source(),
+                nats::source(),
+            ],
             sinks: vec![
                 mqtt::sink(),
                 memory::sink(),
@@ -37,6 +43,7 @@ impl Registry {
                 log::sink(),
                 http::sink(),
                 file::sink(),
+                nats::sink(),
             ],
             decoders: vec![json::decoder(), csv::decoder()],
             encoders: vec![json::encoder(), csv::encoder()],

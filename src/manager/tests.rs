@@ -253,7 +253,7 @@ async fn bad_requests_get_a_status_and_a_message_naming_the_problem() {
             "/streams",
             json!({"name": "t", "type": "kafka", "schema": {"type": "json", "props": {"columns": []}}}),
             StatusCode::BAD_REQUEST,
-            "type: unknown source type \"kafka\"; known: \"mqtt\", \"memory\", \"file\"",
+            "type: unknown source type \"kafka\"; known: \"mqtt\", \"memory\", \"http\", \"file\", \"nats\"",
         ),
         (
             "POST",
@@ -286,7 +286,7 @@ async fn bad_requests_get_a_status_and_a_message_naming_the_problem() {
             "/pipelines",
             json!({"id": "p", "sql": "SELECT user_id FROM s", "sinks": [{"type": "kafka"}]}),
             StatusCode::BAD_REQUEST,
-            "sinks[0].type: unknown sink type \"kafka\"; known: \"mqtt\", \"memory\", \"nop\", \"file\"",
+            "sinks[0].type: unknown sink type \"kafka\"; known: \"mqtt\", \"memory\", \"nop\", \"log\", \"http\", \"file\", \"nats\"",
         ),
         (
             "POST",
@@ -430,8 +430,8 @@ async fn connectors_lists_every_type_with_the_schema_of_its_props() {
             .map(|kind| kind["type"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(names("sources"), ["mqtt", "memory", "http", "file"]);
-    assert_eq!(names("sinks"), ["mqtt", "memory", "nop", "log", "http", "file"]);
+    assert_eq!(names("sources"), ["mqtt", "memory", "http", "file", "nats"]);
+    assert_eq!(names("sinks"), ["mqtt", "memory", "nop", "log", "http", "file", "nats"]);
     assert_eq!(names("decoders"), ["json", "csv"]);
     assert_eq!(names("encoders"), ["json", "csv"]);
     let mqtt = &answer["sources"][0]["props"];
