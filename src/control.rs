@@ -17,6 +17,7 @@ use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 use crate::runtime::{Launch, PipelineState, PipelineStatus, Runtime, Taps};
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
 use crate::storage::{PipelineRecord, Storage, StorageError};
+use veloflux_planner::Metadata;
 
 /// Why an operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -613,6 +614,21 @@ impl State {
         spec.validate()?;
         let plan = self.plan(spec)?;
         spec.validate_destinations(&plan.output_schema)?;
+        let stream = self.stream(&plan.source.stream)?;
+        if stream.spec.shared
+            && let Some(property) = plan
+                .source
+                .metadata
+                .iter()
+                .find(|m| !Metadata::ALWAYS.contains(m))
+        {
+            return Err(ControlError::Invalid(format!(
+                "sql: {} reads a message property, which a shared stream does not keep; read \
+                 stream '{}' unshared (\"shared\": false) to use it",
+                property.column_name(),
+                stream.spec.name
+            )));
+        }
         Ok(plan)
     }
 

@@ -22,6 +22,8 @@ pub struct Delivery {
     pub topic: Option<String>,
     /// When the source received it, in epoch milliseconds (`meta(received_at)`).
     pub received_at_ms: Option<i64>,
+    /// Its named properties (MQTT 5 user properties, headers), by name (`meta(<name>)`).
+    pub properties: Vec<(String, String)>,
 }
 
 impl Delivery {
@@ -32,6 +34,7 @@ impl Delivery {
             ack: None,
             topic: None,
             received_at_ms: None,
+            properties: Vec::new(),
         }
     }
 
@@ -40,6 +43,13 @@ impl Delivery {
     pub fn received(mut self, topic: impl Into<String>, received_at_ms: i64) -> Self {
         self.topic = Some(topic.into());
         self.received_at_ms = Some(received_at_ms);
+        self
+    }
+
+    /// The same message, with `properties` (name, value).
+    #[must_use]
+    pub fn with_properties(mut self, properties: Vec<(String, String)>) -> Self {
+        self.properties = properties;
         self
     }
 
@@ -62,6 +72,11 @@ impl Message for Delivery {
 
     fn received_at_ms(&self) -> Option<i64> {
         self.received_at_ms
+    }
+
+    fn property(&self, name: &str) -> Option<&str> {
+        let found = self.properties.iter().find(|(key, _)| key == name);
+        found.map(|(_, value)| value.as_str())
     }
 }
 

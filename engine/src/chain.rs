@@ -46,7 +46,7 @@ impl Chain {
         decoder: Box<dyn Decoder>,
         encoders: Vec<Box<dyn Encoder>>,
     ) -> Self {
-        let metadata: Vec<_> = plan.source.metadata.iter().map(|m| column(*m)).collect();
+        let metadata: Vec<_> = plan.source.metadata.iter().map(column).collect();
         let decoder = MessageDecoder::new(decoder, plan.source.schema.clone(), &metadata);
         Self {
             decoder,
@@ -181,10 +181,11 @@ impl Chain {
 }
 
 /// The decoder's column for the plan's metadata kind.
-fn column(metadata: Metadata) -> MetadataColumn {
+fn column(metadata: &Metadata) -> MetadataColumn {
     match metadata {
         Metadata::Topic => MetadataColumn::Topic,
         Metadata::ReceivedAt => MetadataColumn::ReceivedAt,
+        Metadata::Property(name) => MetadataColumn::Property(name.clone()),
     }
 }
 

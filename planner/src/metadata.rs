@@ -1,5 +1,6 @@
 //! Source metadata in SQL: `meta(topic)` (also spelled `mqtt(topic)`) is the topic, subject
-//! or path a message arrived on, `meta(received_at)` when its source received it. The pass
+//! or path a message arrived on, `meta(received_at)` when its source received it, and
+//! `meta(<name>)` its property of that name (an MQTT 5 user property, a header). The pass
 //! turns each call into a column of that name appended to the stream's schema, so the rest
 //! of the planner sees an ordinary column; a statement that reads none leaves the schema as
 //! it was, and its decoder fills nothing more.
@@ -15,10 +16,10 @@ use crate::sql_ast::{call_name, plain_args};
 use crate::{Error, Result};
 
 /// Replaces every `meta(<key>)` and `mqtt(<key>)` call with its column; returns the kinds
-/// read, in [`Metadata::ALL`] order.
+/// read: topic, receive time, then properties by name.
 ///
 /// # Errors
-/// When a call names a key that is not known or is not a bare name.
+/// When a call's argument is not a bare name.
 pub(crate) fn rewrite(statement: &mut Statement) -> Result<Vec<Metadata>> {
     let mut read = Vec::new();
     let outcome = visit_expressions_mut(statement, |expr| match metadata_call(expr) {
@@ -47,25 +48,13 @@ fn metadata_call(expr: &Expr) -> Result<Option<Metadata>> {
     if name != "meta" && name != "mqtt" {
         return Ok(None);
     }
-    let known = || {
-        let keys: Vec<_> = Metadata::ALL.iter().map(|kind| kind.key()).collect();
-        keys.join(", ")
-    };
-    let key = match plain_args(function).as_deref() {
-        Some([Expr::Identifier(ident)]) => ident.value.clone(),
-        _ => {
-            return Err(Error::Invalid(format!(
-                "{name}(...) takes one bare key: {name}(topic); known keys: {}",
-                known()
-            )));
-        }
-    };
-    Metadata::from_key(&key).map(Some).ok_or_else(|| {
-        Error::Invalid(format!(
-            "{name}({key}): unknown key '{key}'; known keys: {}",
-            known()
-        ))
-    })
+    match plain_args(function).as_deref() {
+        Some([Expr::Identifier(ident)]) => Ok(Some(Metadata::from_key(&ident.value))),
+        _ => Err(Error::Invalid(format!(
+            "{name}(...) takes one bare name: {name}(topic), {name}(received_at), or the name \
+             of a message property ({name}(device_id))"
+        ))),
+    }
 }
 
 /// `schema` followed by the columns of `read`.
@@ -96,7 +85,7 @@ pub(crate) fn mark(scan: &mut SourceScan, read: &[Metadata]) {
         .iter()
         .zip(&names)
         .filter(|(_, name)| scan.schema.field_with_name(name).is_ok())
-        .map(|(kind, _)| *kind)
+        .map(|(kind, _)| kind.clone())
         .collect();
     scan.stream_columns = scan.stream_columns.saturating_sub(read.len());
 }

@@ -46,35 +46,39 @@ impl SourceScan {
 }
 
 /// What a source knows of each message besides its payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metadata {
     /// `meta(topic)`: the topic, subject or path, as dictionary-encoded text.
     Topic,
     /// `meta(received_at)`: when the source received the message, a millisecond timestamp.
     ReceivedAt,
+    /// `meta(<name>)` for any other name: the message's property of that name (an MQTT 5
+    /// user property, a header) as dictionary-encoded text, null when it has none.
+    Property(String),
 }
 
 impl Metadata {
-    /// Every kind, in the order their columns follow the stream's.
-    pub const ALL: [Self; 2] = [Self::Topic, Self::ReceivedAt];
+    /// The kinds every source can fill, in the order their columns follow the stream's.
+    pub const ALWAYS: [Self; 2] = [Self::Topic, Self::ReceivedAt];
 
     /// The key written inside `meta(...)`.
-    pub fn key(self) -> &'static str {
+    pub fn key(&self) -> &str {
         match self {
             Self::Topic => "topic",
             Self::ReceivedAt => "received_at",
+            Self::Property(name) => name,
         }
     }
 
     /// The name of its column: the call as written, `meta(topic)`.
-    pub fn column_name(self) -> String {
+    pub fn column_name(&self) -> String {
         format!("meta({})", self.key())
     }
 
     /// Its column.
-    pub fn field(self) -> Field {
+    pub fn field(&self) -> Field {
         let data_type = match self {
-            Self::Topic => {
+            Self::Topic | Self::Property(_) => {
                 DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
             }
             Self::ReceivedAt => DataType::Timestamp(TimeUnit::Millisecond, None),
@@ -83,8 +87,12 @@ impl Metadata {
     }
 
     /// The kind written `key` inside `meta(...)`.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.key() == key)
+    pub fn from_key(key: &str) -> Self {
+        match key {
+            "topic" => Self::Topic,
+            "received_at" => Self::ReceivedAt,
+            name => Self::Property(name.to_owned()),
+        }
     }
 }
 

@@ -431,7 +431,10 @@ async fn connectors_lists_every_type_with_the_schema_of_its_props() {
             .collect()
     };
     assert_eq!(names("sources"), ["mqtt", "memory", "http", "file", "nats"]);
-    assert_eq!(names("sinks"), ["mqtt", "memory", "nop", "log", "http", "file", "nats"]);
+    assert_eq!(
+        names("sinks"),
+        ["mqtt", "memory", "nop", "log", "http", "file", "nats"]
+    );
     assert_eq!(names("decoders"), ["json", "csv"]);
     assert_eq!(names("encoders"), ["json", "csv"]);
     let mqtt = &answer["sources"][0]["props"];

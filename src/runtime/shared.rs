@@ -19,14 +19,15 @@ use super::stats::StageStats;
 use crate::spec::StreamSpec;
 use veloflux_planner::Metadata;
 
-/// A shared stream's columns: the stream's, then every metadata column (`meta(topic)`), for
-/// whichever pipelines read them.
+/// A shared stream's columns: the stream's, then the metadata every source can fill
+/// (`meta(topic)`, `meta(received_at)`), for whichever pipelines read them. Message
+/// properties (`meta(<name>)`) are not decoded for a shared stream.
 pub(super) fn with_metadata(stream_schema: &SchemaRef) -> SchemaRef {
     let fields = stream_schema
         .fields()
         .iter()
         .map(|field| field.as_ref().clone());
-    let metadata = Metadata::ALL.into_iter().map(Metadata::field);
+    let metadata = Metadata::ALWAYS.iter().map(Metadata::field);
     Arc::new(Schema::new(fields.chain(metadata).collect::<Vec<_>>()))
 }
 
@@ -51,7 +52,7 @@ impl SharedStream {
         input: StreamInput,
     ) -> veloflux_connectors::Result<Self> {
         let shutdown = CancellationToken::new();
-        let declared = schema.fields().len() - Metadata::ALL.len();
+        let declared = schema.fields().len() - Metadata::ALWAYS.len();
         let fields: Vec<_> = schema.fields().iter().take(declared).cloned().collect();
         let decoder = registry()
             .decoder(&stream.decoder.kind)?

@@ -1,5 +1,5 @@
 //! A message as decoders see it: its payload and what the source knew of it (the topic it
-//! arrived on, when it was received), which SQL reads through `meta(...)`.
+//! arrived on, when it was received, its properties), which SQL reads through `meta(...)`.
 
 use bytes::Bytes;
 
@@ -17,6 +17,11 @@ pub trait Message {
     fn received_at_ms(&self) -> Option<i64> {
         None
     }
+
+    /// Its property `name` (an MQTT 5 user property, a header), if it has one.
+    fn property(&self, _name: &str) -> Option<&str> {
+        None
+    }
 }
 
 impl<M: Message + ?Sized> Message for &M {
@@ -30,6 +35,10 @@ impl<M: Message + ?Sized> Message for &M {
 
     fn received_at_ms(&self) -> Option<i64> {
         (**self).received_at_ms()
+    }
+
+    fn property(&self, name: &str) -> Option<&str> {
+        (**self).property(name)
     }
 }
 

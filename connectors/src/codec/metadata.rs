@@ -1,5 +1,6 @@
 //! The columns a plan reads from what the source knew of each message rather than from its
-//! payload (`meta(topic)`, `meta(received_at)`), appended after the payload's columns. A
+//! payload (`meta(topic)`, `meta(received_at)`, `meta(<property>)`), appended after the
+//! payload's columns. A
 //! plan that reads none gets the payload decoder alone and pays nothing for them.
 
 use std::sync::Arc;
@@ -15,13 +16,16 @@ use crate::Result;
 use crate::clock::wall_clock_ms;
 
 /// A column filled from what the source knew of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetadataColumn {
     /// The topic, subject or path the message arrived on: dictionary-encoded text, since a
     /// batch holds few distinct topics.
     Topic,
     /// When the source received the message: a millisecond timestamp.
     ReceivedAt,
+    /// The message's property of this name (an MQTT 5 user property, a header):
+    /// dictionary-encoded text, null when it has none.
+    Property(String),
 }
 
 /// A payload decoder and the metadata columns after its own.
@@ -35,7 +39,7 @@ impl MessageDecoder {
     /// Decodes payloads with `decoder`, then appends `columns` in that order; `schema` is the
     /// decoder's schema followed by the metadata columns' fields.
     pub fn new(decoder: Box<dyn Decoder>, schema: SchemaRef, columns: &[MetadataColumn]) -> Self {
-        let builders = columns.iter().map(|column| MetadataBuilder::new(*column));
+        let builders = columns.iter().cloned().map(MetadataBuilder::new);
         Self {
             decoder,
             schema,
@@ -80,6 +84,7 @@ impl MessageDecoder {
 enum MetadataBuilder {
     Topic(StringDictionaryBuilder<Int32Type>),
     ReceivedAt(TimestampMillisecondBuilder),
+    Property(String, StringDictionaryBuilder<Int32Type>),
 }
 
 impl MetadataBuilder {
@@ -87,6 +92,7 @@ impl MetadataBuilder {
         match column {
             MetadataColumn::Topic => Self::Topic(StringDictionaryBuilder::new()),
             MetadataColumn::ReceivedAt => Self::ReceivedAt(TimestampMillisecondBuilder::new()),
+            MetadataColumn::Property(name) => Self::Property(name, StringDictionaryBuilder::new()),
         }
     }
 
@@ -94,10 +100,8 @@ impl MetadataBuilder {
     /// whose source did not say when it came was received `now`.
     fn append(&mut self, message: &impl Message, now: i64, rows: usize) {
         match self {
-            Self::Topic(builder) => match message.topic() {
-                Some(topic) => (0..rows).for_each(|_| builder.append_value(topic)),
-                None => builder.append_nulls(rows),
-            },
+            Self::Topic(builder) => append_text(builder, message.topic(), rows),
+            Self::Property(name, builder) => append_text(builder, message.property(name), rows),
             Self::ReceivedAt(builder) => {
                 let at = message.received_at_ms().unwrap_or(now);
                 builder.append_value_n(at, rows);
@@ -107,8 +111,16 @@ impl MetadataBuilder {
 
     fn finish(&mut self) -> ArrayRef {
         match self {
-            Self::Topic(builder) => Arc::new(builder.finish()),
+            Self::Topic(builder) | Self::Property(_, builder) => Arc::new(builder.finish()),
             Self::ReceivedAt(builder) => Arc::new(builder.finish()),
         }
+    }
+}
+
+/// Appends `value` (null when `None`) for each of `rows`.
+fn append_text(builder: &mut StringDictionaryBuilder<Int32Type>, value: Option<&str>, rows: usize) {
+    match value {
+        Some(value) => (0..rows).for_each(|_| builder.append_value(value)),
+        None => builder.append_nulls(rows),
     }
 }

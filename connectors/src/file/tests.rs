@@ -15,8 +15,8 @@ use crate::codec::Encoder;
 use crate::connector::{ConnectorContext, Sink, Subscription};
 use crate::delivery::Delivery;
 use crate::registry::registry;
-use crate::topics::MemoryHub;
 use crate::template::Template;
+use crate::topics::MemoryHub;
 
 /// How long a test waits for something that should happen.
 const DEADLINE: Duration = Duration::from_secs(10);
