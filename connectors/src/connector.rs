@@ -90,11 +90,20 @@ pub trait Sink: Send + Sync {
         Box::pin(std::future::ready(()))
     }
 
-    /// Messages the destination will never confirm (a broker that lost its session), counted
-    /// once: the pipeline reports them as errors.
-    fn take_lost(&self) -> u64 {
-        0
+    /// Messages the destination will never confirm (refused for good, or forgotten by a
+    /// broker that lost its session) since the last call: the pipeline reports them as errors.
+    fn take_lost(&self) -> Option<Lost> {
+        None
     }
+}
+
+/// Messages a destination will never confirm, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// How many.
+    pub count: u64,
+    /// Why the last of them was lost.
+    pub reason: String,
 }
 
 /// Messages of a batch that could not be sent, and why.

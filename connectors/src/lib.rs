@@ -34,6 +34,8 @@ pub mod nats;
 #[cfg(feature = "io")]
 mod nop;
 #[cfg(feature = "io")]
+mod progress;
+#[cfg(feature = "io")]
 pub mod props;
 #[cfg(feature = "io")]
 pub mod registry;

@@ -72,11 +72,10 @@ impl Sink {
 
     /// Counts as errors the messages a destination will never confirm.
     pub(super) fn count_lost(&self) {
-        let lost = self.connector.take_lost();
-        self.stats
-            .record_errors(usize::try_from(lost).unwrap_or(usize::MAX), || {
-                "the broker lost its session before acknowledging these messages".to_owned()
-            });
+        if let Some(lost) = self.connector.take_lost() {
+            let count = usize::try_from(lost.count).unwrap_or(usize::MAX);
+            self.stats.record_errors(count, || lost.reason);
+        }
     }
 
     /// Encodes `batch` with encoder `index` of `chain` and sends it: whole to a fixed

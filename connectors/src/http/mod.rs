@@ -10,7 +10,6 @@
 mod config;
 mod endpoint;
 mod ingest;
-mod progress;
 mod sender;
 mod sink;
 

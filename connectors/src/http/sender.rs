@@ -10,8 +10,8 @@ use reqwest::Url;
 use tokio::sync::mpsc;
 
 use super::endpoint::{Endpoint, Outcome};
-use super::progress::Progress;
 use crate::backoff::Backoff;
+use crate::progress::Progress;
 use crate::status::ConnectorStatus;
 
 /// A request waiting to be sent.
@@ -35,13 +35,15 @@ impl Sender {
     /// Sends what `queue` holds until it closes.
     pub(super) async fn run(mut self, mut queue: mpsc::Receiver<Request>) {
         while let Some(request) = queue.recv().await {
-            let refused = !self.deliver(request).await;
-            self.progress.settle(refused);
+            match self.deliver(request).await {
+                Ok(()) => self.progress.confirm_one(),
+                Err(refusal) => self.progress.lose_one(refusal),
+            }
         }
     }
 
-    /// Tries `request` until it is answered for good: true once delivered, false if refused.
-    async fn deliver(&mut self, request: Request) -> bool {
+    /// Tries `request` until it is answered for good: delivered, or refused with the reason.
+    async fn deliver(&mut self, request: Request) -> Result<(), String> {
         let body = match self.endpoint.body(request.payload) {
             Ok(body) => body,
             Err(error) => return self.refused(format!("compressing the body: {error}")),
@@ -51,7 +53,7 @@ impl Sender {
                 Outcome::Delivered => {
                     self.status.set_connected();
                     self.backoff.reset();
-                    return true;
+                    return Ok(());
                 }
                 Outcome::Refused(error) => return self.refused(error),
                 Outcome::Failed { error, retry_after } => {
@@ -65,10 +67,10 @@ impl Sender {
     }
 
     /// Records a refusal (the endpoint answered, so the next attempt starts afresh).
-    fn refused(&mut self, error: String) -> bool {
+    fn refused(&mut self, error: String) -> Result<(), String> {
         tracing::warn!(%error, "HTTP sink: a request was refused; it is not retried");
-        self.status.set_disconnected(error);
+        self.status.set_disconnected(error.clone());
         self.backoff.reset();
-        false
+        Err(error)
     }
 }

@@ -13,10 +13,10 @@ use tokio::task::JoinHandle;
 use super::HttpSinkConfig;
 use super::config::http_url;
 use super::endpoint::Endpoint;
-use super::progress::Progress;
 use super::sender::{Request, Sender};
 use crate::codec::EncodedMessages;
-use crate::connector::{BoxFuture, ConnectorContext, Sink, Unsent};
+use crate::connector::{BoxFuture, ConnectorContext, Lost, Sink, Unsent};
+use crate::progress::Progress;
 use crate::props::{Props, parse};
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
@@ -87,7 +87,7 @@ impl HttpSink {
                 let count = count - queued;
                 return Err(Unsent { count, error });
             }
-            self.progress.queue();
+            self.progress.publish_one();
         }
         Ok(())
     }
@@ -126,18 +126,18 @@ impl Sink for HttpSink {
     }
 
     fn published(&self) -> u64 {
-        self.progress.queued()
+        self.progress.published()
     }
 
     fn is_confirmed_through(&self, mark: u64) -> bool {
-        self.progress.is_settled_through(mark)
+        self.progress.is_confirmed_through(mark)
     }
 
     fn confirmed_through(&self, mark: u64) -> BoxFuture<'_, ()> {
-        Box::pin(self.progress.settled_through(mark))
+        Box::pin(self.progress.confirmed_through(mark))
     }
 
-    fn take_lost(&self) -> u64 {
-        self.progress.take_refused()
+    fn take_lost(&self) -> Option<Lost> {
+        self.progress.take_lost()
     }
 }

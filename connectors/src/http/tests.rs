@@ -237,7 +237,7 @@ async fn rows_arrive_with_the_headers_the_token_the_method_and_gzip() {
         assert_eq!(header("content-encoding"), "gzip");
     }
     assert!(sink.status().unwrap().is_connected());
-    assert_eq!(sink.take_lost(), 0);
+    assert_eq!(sink.take_lost(), None);
 }
 
 #[tokio::test]
@@ -280,7 +280,7 @@ async fn a_failing_endpoint_gets_every_body_in_order_and_nothing_is_confirmed_be
     confirm(sink.as_ref()).await;
     assert_eq!(webhook.delivered(), rows);
     assert!(sink.status().unwrap().is_connected());
-    assert_eq!(sink.take_lost(), 0);
+    assert_eq!(sink.take_lost(), None);
 }
 
 #[tokio::test]
@@ -309,8 +309,13 @@ async fn a_400_is_not_retried_but_counted_lost_with_the_start_of_its_body() {
         .map(|r| (r.body.as_str(), r.status))
         .collect();
     assert_eq!(bodies, [("bad", 400), ("good", 200)]);
-    assert_eq!(sink.take_lost(), 1);
-    assert_eq!(sink.take_lost(), 0, "counted once");
+    let lost = sink.take_lost().unwrap();
+    assert_eq!(lost.count, 1);
+    assert_eq!(
+        lost.reason,
+        format!("HTTP 400 Bad Request: {}", &body[..200])
+    );
+    assert_eq!(sink.take_lost(), None, "counted once");
     let error = last_error(sink.as_ref());
     assert_eq!(error, format!("HTTP 400 Bad Request: {}", &body[..200]));
 }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::{MqttConfig, MqttSink, MqttSource};
 use crate::Result;
 use crate::codec::EncodedMessages;
-use crate::connector::{BoxFuture, ConnectorContext, Sink, Source, Subscription, Unsent};
+use crate::connector::{BoxFuture, ConnectorContext, Lost, Sink, Source, Subscription, Unsent};
 use crate::props::parse;
 use crate::status::ConnectorStatus;
 
@@ -65,7 +65,7 @@ impl Sink for MqttSink {
         Box::pin(MqttSink::confirmed_through(self, mark))
     }
 
-    fn take_lost(&self) -> u64 {
+    fn take_lost(&self) -> Option<Lost> {
         MqttSink::take_lost(self)
     }
 }

@@ -6,16 +6,14 @@
 
 use std::sync::Arc;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS, Transport};
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::MqttConfig;
 use super::publisher::Publisher;
 use crate::backoff::Backoff;
-use crate::connector::Unsent;
+use crate::connector::{Lost, Unsent};
+use crate::progress::Progress;
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
 
@@ -45,16 +43,6 @@ struct ClientLink {
     qos: QoS,
     retain: bool,
     connection: JoinHandle<()>,
-}
-
-/// Messages published at QoS 1 or 2, those the broker acknowledged, and those a broker that
-/// lost its state made the client drop.
-#[derive(Debug, Default)]
-struct Progress {
-    published: AtomicU64,
-    acknowledged: AtomicU64,
-    lost: AtomicU64,
-    changed: Notify,
 }
 
 impl MqttSink {
@@ -140,7 +128,7 @@ impl MqttSink {
                 for payload in messages {
                     match link.publish(topic, payload).await {
                         Ok(()) if link.qos != QoS::AtMostOnce => {
-                            self.progress.published.fetch_add(1, Ordering::Relaxed);
+                            self.progress.publish_one();
                         }
                         Ok(()) => {}
                         Err(error) => {
@@ -156,32 +144,26 @@ impl MqttSink {
 
     /// Messages published at QoS 1 or 2 that a broker which lost its state made the client
     /// drop before they were acknowledged, since the last call.
-    pub fn take_lost(&self) -> u64 {
-        self.progress.lost.swap(0, Ordering::Relaxed)
+    pub fn take_lost(&self) -> Option<Lost> {
+        self.progress.take_lost()
     }
 
     /// How many messages have been published at QoS 1 or 2 so far: a mark to wait on with
     /// [`Self::confirmed_through`].
     pub fn published(&self) -> u64 {
-        self.progress.published.load(Ordering::Relaxed)
+        self.progress.published()
     }
 
     /// Whether the broker has acknowledged the first `mark` messages published.
     pub fn is_confirmed_through(&self, mark: u64) -> bool {
-        self.progress.acknowledged.load(Ordering::Relaxed) >= mark
+        self.progress.is_confirmed_through(mark)
     }
 
     /// Resolves once the broker has acknowledged the first `mark` messages published (at
     /// QoS 0 the mark is always 0: at once). While the broker is away it waits: the client
     /// publishes again when it is back.
     pub async fn confirmed_through(&self, mark: u64) {
-        loop {
-            let changed = self.progress.changed.notified();
-            if self.is_confirmed_through(mark) {
-                return;
-            }
-            changed.await;
-        }
+        self.progress.confirmed_through(mark).await;
     }
 }
 
@@ -211,20 +193,8 @@ impl Drop for ClientLink {
     }
 }
 
-impl Progress {
-    /// The broker has no session for the client, which then drops what was not acknowledged:
-    /// count it as lost instead of waiting for it forever.
-    fn forget_unacknowledged(&self, topic: &str) {
-        let published = self.published.load(Ordering::Relaxed);
-        let acknowledged = self.acknowledged.swap(published, Ordering::Relaxed);
-        let lost = published.saturating_sub(acknowledged);
-        if lost > 0 {
-            tracing::warn!(%topic, lost, "the broker lost its session: messages not acknowledged before it went away are lost");
-            self.lost.fetch_add(lost, Ordering::Relaxed);
-        }
-        self.changed.notify_waiters();
-    }
-}
+/// Why messages published at QoS 1 or 2 are lost when a broker forgets its session.
+const SESSION_LOST: &str = "the broker lost its session before acknowledging these messages";
 
 /// Polls the connection forever: that is what sends queued messages and reconnects.
 async fn drive(
@@ -240,13 +210,15 @@ async fn drive(
                 status.set_connected();
                 backoff.reset();
                 if !connack.session_present {
-                    progress.forget_unacknowledged(&topic);
+                    // The broker has no session for the client, which then drops what was
+                    // not acknowledged: counted as lost instead of waited for forever.
+                    let lost = progress.lose_unconfirmed(SESSION_LOST);
+                    if lost > 0 {
+                        tracing::warn!(%topic, lost, "{SESSION_LOST}");
+                    }
                 }
             }
-            Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => {
-                progress.acknowledged.fetch_add(1, Ordering::Relaxed);
-                progress.changed.notify_waiters();
-            }
+            Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => progress.confirm_one(),
             Ok(_) => {}
             Err(error) => {
                 tracing::warn!(%topic, %error, "MQTT sink lost its connection");

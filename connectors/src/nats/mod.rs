@@ -6,7 +6,6 @@
 mod config;
 mod connection;
 mod consumer;
-mod progress;
 mod pubacks;
 mod sink;
 mod source;

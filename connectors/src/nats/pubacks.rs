@@ -15,8 +15,8 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::progress::Progress;
 use crate::backoff::Backoff;
+use crate::progress::Progress;
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
 
@@ -122,7 +122,7 @@ impl Publisher {
 
     /// Whether the stream stored `message`, publishing it again while JetStream does not
     /// answer; false when the stream refused it.
-    async fn stored(&self, message: Unconfirmed) -> bool {
+    async fn stored(&self, message: Unconfirmed) -> Result<(), String> {
         let Unconfirmed {
             subject,
             payload,
@@ -133,23 +133,17 @@ impl Publisher {
             match puback.await {
                 Ok(_) => {
                     self.status.set_connected();
-                    return true;
+                    return Ok(());
                 }
                 Err(error) if is_transient(&error) => {
                     self.unreachable(&subject, &error);
                     self.pause(&mut backoff).await;
                 }
-                Err(error) => {
-                    tracing::warn!(%subject, %error, "JetStream refused a message");
-                    return false;
-                }
+                Err(error) => return Err(refusal(&subject, &error)),
             }
             puback = match self.send(&subject, payload.clone()).await {
                 Ok(puback) => puback,
-                Err(error) => {
-                    tracing::warn!(%subject, %error, "JetStream refused a message");
-                    return false;
-                }
+                Err(error) => return Err(refusal(&subject, &error)),
             };
         }
     }
@@ -177,12 +171,17 @@ async fn confirm_in_order(
     progress: Arc<Progress>,
 ) {
     while let Some(message) = waiting.recv().await {
-        if publisher.stored(message).await {
-            progress.confirm_one();
-        } else {
-            progress.lose_one();
+        match publisher.stored(message).await {
+            Ok(()) => progress.confirm_one(),
+            Err(refusal) => progress.lose_one(refusal),
         }
     }
+}
+
+/// Why JetStream refused a message to `subject`, logged.
+fn refusal(subject: &str, error: &impl std::fmt::Display) -> String {
+    tracing::warn!(%subject, %error, "JetStream refused a message");
+    format!("JetStream refused a message to '{subject}': {error}")
 }
 
 /// Failures that say JetStream did not answer, rather than that it refused the message.

@@ -14,10 +14,10 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::config::{JetStreamConfig, NatsSinkProps, check_subject};
 use super::connection::Connection;
-use super::progress::Progress;
 use super::pubacks::JetStreamPublisher;
 use crate::codec::EncodedMessages;
-use crate::connector::{BoxFuture, ConnectorContext, Sink, Unsent};
+use crate::connector::{BoxFuture, ConnectorContext, Lost, Sink, Unsent};
+use crate::progress::Progress;
 use crate::props::{Props, parse};
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
@@ -230,7 +230,7 @@ impl Sink for NatsSink {
         Box::pin(self.progress.confirmed_through(mark))
     }
 
-    fn take_lost(&self) -> u64 {
+    fn take_lost(&self) -> Option<Lost> {
         self.progress.take_lost()
     }
 }
