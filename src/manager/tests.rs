@@ -300,9 +300,9 @@ async fn bad_requests_get_a_status_and_a_message_naming_the_problem() {
             "POST",
             "/pipelines",
             json!({"id": "p", "sql": "SELECT user_id FROM s", "sinks": [{"type": "nop",
-            "common_sink_props": {"batch_count": 10}}]}),
+            "common_sink_props": {"batch_count": 0}}]}),
             StatusCode::BAD_REQUEST,
-            "sinks[0].common_sink_props: batching in the sink is not supported",
+            "sinks[0].common_sink_props.batch_count must be at least 1",
         ),
         (
             "POST",

@@ -9,6 +9,7 @@ mod pipeline;
 mod settlement;
 mod shared;
 mod sink;
+mod sink_batch;
 mod stage;
 mod stats;
 mod status;

@@ -50,13 +50,15 @@ enum Wake {
     Batch,
     Confirmed,
     WindowEnd,
+    SinkBatchDue,
     Stop,
 }
 
 impl PipelineTask {
     /// Processes batches until the input ends or `shutdown` is cancelled; then processes what
-    /// is already queued, so a stop loses nothing that was received, and waits a little for
-    /// the sinks to confirm it. Windows still open at a stop are dropped: they are incomplete.
+    /// is already queued and sends what sinks hold for their batches, so a stop loses nothing
+    /// that was received, and waits a little for the sinks to confirm it. Windows still open
+    /// at a stop are dropped: they are incomplete.
     pub(super) async fn run(mut self) {
         if self.process_until_stopped().await {
             while self.input.take_queued(self.policy) {
@@ -65,6 +67,7 @@ impl PipelineTask {
                 }
             }
         }
+        self.send_held(None).await;
         self.settlements.finish(&self.sinks, STOP_PATIENCE).await;
     }
 
@@ -73,6 +76,8 @@ impl PipelineTask {
         let shutdown = self.shutdown.clone();
         loop {
             let window_end = window_end_sleep(self.chain.next_deadline());
+            let sink_batch_due =
+                sleep_until(self.sinks.iter().filter_map(Sink::send_deadline).min());
             let waiting = !self.settlements.is_empty();
             let full = self.settlements.is_full();
             let wake = tokio::select! {
@@ -83,6 +88,7 @@ impl PipelineTask {
                     if more { Wake::Batch } else { Wake::Stop }
                 }
                 () = window_end => Wake::WindowEnd,
+                () = sink_batch_due => Wake::SinkBatchDue,
             };
             let healthy = match wake {
                 Wake::Batch => self.process().await,
@@ -91,6 +97,10 @@ impl PipelineTask {
                     true
                 }
                 Wake::WindowEnd => self.close_windows().await,
+                Wake::SinkBatchDue => {
+                    self.send_held(Some(Instant::now())).await;
+                    true
+                }
                 Wake::Stop => return true,
             };
             if !healthy {
@@ -176,6 +186,29 @@ impl PipelineTask {
             }
         }
         within_cap
+    }
+}
+
+impl PipelineTask {
+    /// Sends the rows sinks hold for their batches: those due by `now`, or all of them.
+    async fn send_held(&mut self, now: Option<Instant>) {
+        for (index, sink) in self.sinks.iter_mut().enumerate() {
+            let due = sink
+                .send_deadline()
+                .is_some_and(|deadline| now.is_none_or(|now| deadline <= now));
+            if due {
+                sink.send_held(&mut self.chain, index).await;
+            }
+        }
+        self.settlements.settle_confirmed(&self.sinks);
+    }
+}
+
+/// Resolves at `deadline`; never without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -11,6 +11,7 @@ use veloflux_connectors::status::ConnectorStatus;
 use veloflux_connectors::template::Template;
 use veloflux_engine::Chain;
 
+use super::sink_batch::{Batching, Gathered, SinkMarks};
 use super::stage::Stage;
 use super::stats::StageStats;
 use crate::spec::SinkSpec;
@@ -22,6 +23,14 @@ pub(super) struct Sink {
     /// The destination when it depends on the row.
     template: Option<Template>,
     stats: Arc<StageStats>,
+    /// With sink batching: the rows held and the marks that wait for them.
+    held: Option<Held>,
+}
+
+/// What a batching sink holds.
+struct Held {
+    gathered: Gathered,
+    marks: SinkMarks,
 }
 
 impl Sink {
@@ -32,11 +41,16 @@ impl Sink {
         context: &ConnectorContext<'_>,
     ) -> veloflux_connectors::Result<Self> {
         let kind = registry().sink(&spec.kind)?;
+        let held = Batching::from_props(spec.common_sink_props.as_ref()).map(|batching| Held {
+            gathered: Gathered::new(batching),
+            marks: SinkMarks::default(),
+        });
         Ok(Self {
             stage: Stage::Sink(name),
             connector: kind.build(&spec.props, context)?,
             template: kind.template(&spec.props)?,
             stats: Arc::default(),
+            held,
         })
     }
 
@@ -55,19 +69,40 @@ impl Sink {
         self.connector.status()
     }
 
-    /// A mark of what the sink has sent so far, to wait on with [`Self::confirmed_through`].
+    /// A mark of what the sink was given so far, to wait on with [`Self::confirmed_through`].
     pub(super) fn mark(&self) -> u64 {
-        self.connector.published()
+        match &self.held {
+            Some(held) => held.marks.mark(),
+            None => self.connector.published(),
+        }
     }
 
-    /// Whether what was sent up to `mark` is safe at its destination.
+    /// Whether what was given up to `mark` is sent and safe at its destination.
     pub(super) fn is_confirmed_through(&self, mark: u64) -> bool {
-        self.connector.is_confirmed_through(mark)
+        self.connector_mark(mark)
+            .is_some_and(|mark| self.connector.is_confirmed_through(mark))
     }
 
-    /// Resolves once what was sent up to `mark` is safe.
+    /// Resolves once what was given up to `mark` is sent and safe; not before rows held for a
+    /// batch are sent ([`Self::send_held`]).
     pub(super) async fn confirmed_through(&self, mark: u64) {
-        self.connector.confirmed_through(mark).await;
+        match self.connector_mark(mark) {
+            Some(mark) => self.connector.confirmed_through(mark).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// The connector's mark for `mark`; `None` while its rows are held.
+    fn connector_mark(&self, mark: u64) -> Option<u64> {
+        match &self.held {
+            Some(held) => held.marks.connector_mark(mark),
+            None => Some(mark),
+        }
+    }
+
+    /// When the rows held for a batch must be sent, if any are held.
+    pub(super) fn send_deadline(&self) -> Option<Instant> {
+        self.held.as_ref()?.gathered.deadline()
     }
 
     /// Counts as errors the messages a destination will never confirm.
@@ -78,9 +113,44 @@ impl Sink {
         }
     }
 
+    /// Hands `batch` to the sink: sent at once, or held until the sink's batch is full.
+    /// `chain`'s encoder `index` is the sink's.
+    pub(super) async fn deliver(&mut self, chain: &mut Chain, index: usize, batch: &RecordBatch) {
+        let Some(held) = &mut self.held else {
+            return self.send_now(chain, index, batch).await;
+        };
+        held.marks.give();
+        if held.gathered.push(batch.clone()) {
+            self.send_held(chain, index).await;
+        }
+    }
+
+    /// Sends every row held for a batch, at most `batch_count` at a time.
+    pub(super) async fn send_held(&mut self, chain: &mut Chain, index: usize) {
+        let Some(held) = &mut self.held else {
+            return;
+        };
+        let batches = match held.gathered.take() {
+            Ok(batches) => batches,
+            Err(error) => {
+                self.stats.record_errors(0, || error.to_string());
+                Vec::new()
+            }
+        };
+        for batch in &batches {
+            self.send_now(chain, index, batch).await;
+        }
+        if let Some(held) = &mut self.held {
+            let connector = &self.connector;
+            let published = connector.published();
+            held.marks
+                .sent(published, |mark| connector.is_confirmed_through(mark));
+        }
+    }
+
     /// Encodes `batch` with encoder `index` of `chain` and sends it: whole to a fixed
     /// destination, or split by the rendered destination of each row.
-    pub(super) async fn deliver(&mut self, chain: &mut Chain, index: usize, batch: &RecordBatch) {
+    async fn send_now(&mut self, chain: &mut Chain, index: usize, batch: &RecordBatch) {
         let started = Instant::now();
         let routes = match self.template.as_ref().map(|template| template.route(batch)) {
             None => return self.send(chain, index, None, batch, started).await,

@@ -68,15 +68,18 @@ pub struct EncoderSpec {
     pub props: serde_json::Value,
 }
 
-/// Batching of a sink's messages, from the original request shape: accepted empty, refused
-/// with a message when it asks for batching, which results do not go through.
+/// Batching in a sink (eKuiper's `batchSize` and `lingerInterval`): rows are held until
+/// `batch_count` of them are, or the first has waited `batch_duration` ms, then sent
+/// together, at most `batch_count` at a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommonSinkProps {
-    /// Rows per batch.
+    /// The most rows sent together; at least 1. A partial batch waits `batch_duration`
+    /// (1000 ms when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_count: Option<u64>,
-    /// Milliseconds per batch.
+    /// The longest, in milliseconds, the first row held waits before the batch is sent; at
+    /// least 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_duration: Option<u64>,
 }
@@ -207,15 +210,17 @@ impl SinkSpec {
         if let Some(id) = &self.id {
             validate_name("id", id)?;
         }
-        if let Some(batching) = &self.common_sink_props
-            && (batching.batch_count.is_some() || batching.batch_duration.is_some())
-        {
-            return Err(SpecError(
-                "common_sink_props: batching in the sink is not supported; results leave a \
-                 micro-batch at a time, sized by options.batch_size and options.linger_ms (and \
-                 the json encoder's props.format \"array\" sends a micro-batch as one message)"
-                    .into(),
-            ));
+        if let Some(batching) = &self.common_sink_props {
+            for (field, value) in [
+                ("batch_count", batching.batch_count),
+                ("batch_duration", batching.batch_duration),
+            ] {
+                if value == Some(0) {
+                    return Err(SpecError(format!(
+                        "common_sink_props.{field} must be at least 1"
+                    )));
+                }
+            }
         }
         registry().sink(&self.kind)?.check(&self.props)?;
         let encoder = self.encoder();
