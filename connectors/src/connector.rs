@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Error;
 use crate::codec::EncodedMessages;
 use crate::delivery::Delivery;
+use crate::progress::{Lost, Progress};
 use crate::status::ConnectorStatus;
 use crate::topics::MemoryHub;
 
@@ -51,16 +52,35 @@ pub struct Subscription {
     pub status: Option<Arc<ConnectorStatus>>,
 }
 
+impl Subscription {
+    /// A subscription fed by a task of its own: `run` gets the sending side of a channel
+    /// holding `capacity` and delivers into it; `status` is its connection's state.
+    pub fn spawned<F>(
+        capacity: usize,
+        status: Arc<ConnectorStatus>,
+        run: impl FnOnce(mpsc::Sender<Delivery>) -> F,
+    ) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (sender, deliveries) = mpsc::channel(capacity.max(1));
+        tokio::spawn(run(sender));
+        Self {
+            deliveries,
+            status: Some(status),
+        }
+    }
+}
+
 /// Where results go.
 ///
 /// A sink that sends without waiting for its destination (in-process, discarding) keeps
-/// the defaults of the confirmation methods: everything it sent is safe at once.
+/// the defaults: everything it sent is safe at once. One whose destination confirms later
+/// counts in a [`Progress`] and returns it from [`Sink::progress`].
 pub trait Sink: Send + Sync {
     /// Sends `messages` to `destination` (rendered from the rows by the runtime when the
-    /// kind's destination prop holds placeholders: [`Kind::template`]), or to the sink's
-    /// fixed destination when `None`, waiting while the destination is busy.
-    ///
-    /// [`Kind::template`]: crate::kind::Kind::template
+    /// kind's destination prop holds placeholders), or to the sink's fixed destination when
+    /// `None`, waiting while the destination is busy.
     ///
     /// # Errors
     /// The messages that could not be sent, and why.
@@ -75,35 +95,37 @@ pub trait Sink: Send + Sync {
         None
     }
 
+    /// The count of what the sink published and had confirmed, for a sink whose destination
+    /// confirms later; `None` (the default) for one where what it sent is safe at once. The
+    /// confirmation methods below read it.
+    fn progress(&self) -> Option<&Progress> {
+        None
+    }
+
     /// A mark of what was sent so far, to wait on with [`Self::confirmed_through`].
     fn published(&self) -> u64 {
-        0
+        self.progress().map_or(0, Progress::published)
     }
 
     /// Whether what was sent up to `mark` is safe at its destination.
-    fn is_confirmed_through(&self, _mark: u64) -> bool {
-        true
+    fn is_confirmed_through(&self, mark: u64) -> bool {
+        self.progress()
+            .is_none_or(|progress| progress.is_confirmed_through(mark))
     }
 
     /// Resolves once what was sent up to `mark` is safe.
-    fn confirmed_through(&self, _mark: u64) -> BoxFuture<'_, ()> {
-        Box::pin(std::future::ready(()))
+    fn confirmed_through(&self, mark: u64) -> BoxFuture<'_, ()> {
+        match self.progress() {
+            Some(progress) => Box::pin(progress.confirmed_through(mark)),
+            None => Box::pin(std::future::ready(())),
+        }
     }
 
     /// Messages the destination will never confirm (refused for good, or forgotten by a
     /// broker that lost its session) since the last call: the pipeline reports them as errors.
     fn take_lost(&self) -> Option<Lost> {
-        None
+        self.progress()?.take_lost()
     }
-}
-
-/// Messages a destination will never confirm, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lost {
-    /// How many.
-    pub count: u64,
-    /// Why the last of them was lost.
-    pub reason: String,
 }
 
 /// Messages of a batch that could not be sent, and why.

@@ -34,7 +34,7 @@ pub mod nats;
 #[cfg(feature = "io")]
 mod nop;
 #[cfg(feature = "io")]
-mod progress;
+pub mod progress;
 #[cfg(feature = "io")]
 pub mod props;
 #[cfg(feature = "io")]

@@ -8,11 +8,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
-use crate::connector::Lost;
+/// Messages a destination will never confirm, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// How many.
+    pub count: u64,
+    /// Why the last of them was lost.
+    pub reason: String,
+}
 
 /// Messages published, confirmed, and refused for good.
 #[derive(Debug, Default)]
-pub(crate) struct Progress {
+pub struct Progress {
     published: AtomicU64,
     confirmed: AtomicU64,
     lost: AtomicU64,
@@ -28,7 +35,7 @@ impl Progress {
     }
 
     /// How many messages have been published: a mark to wait on.
-    pub(crate) fn published(&self) -> u64 {
+    pub fn published(&self) -> u64 {
         self.published.load(Ordering::Relaxed)
     }
 
@@ -71,19 +78,19 @@ impl Progress {
     }
 
     /// The messages lost since the last call, and why the last of them was.
-    pub(crate) fn take_lost(&self) -> Option<Lost> {
+    pub fn take_lost(&self) -> Option<Lost> {
         let count = self.lost.swap(0, Ordering::Relaxed);
         let reason = self.reason.lock().map(|r| r.clone()).unwrap_or_default();
         (count > 0).then_some(Lost { count, reason })
     }
 
     /// Whether the first `mark` messages published are confirmed.
-    pub(crate) fn is_confirmed_through(&self, mark: u64) -> bool {
+    pub fn is_confirmed_through(&self, mark: u64) -> bool {
         self.confirmed.load(Ordering::Relaxed) >= mark
     }
 
     /// Resolves once the first `mark` messages published are confirmed.
-    pub(crate) async fn confirmed_through(&self, mark: u64) {
+    pub async fn confirmed_through(&self, mark: u64) {
         loop {
             let changed = self.changed.notified();
             if self.is_confirmed_through(mark) {

@@ -55,12 +55,7 @@ pub(super) fn build(props: &Value, context: &ConnectorContext<'_>) -> Result<Box
 impl Source for FileSource {
     fn start(self: Box<Self>, capacity: usize, shutdown: CancellationToken) -> Subscription {
         let status = self.status.clone();
-        let (sender, deliveries) = mpsc::channel(capacity.max(1));
-        tokio::spawn(self.run(sender, shutdown));
-        Subscription {
-            deliveries,
-            status: Some(status),
-        }
+        Subscription::spawned(capacity, status, |sender| self.run(sender, shutdown))
     }
 }
 

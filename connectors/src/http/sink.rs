@@ -15,7 +15,7 @@ use super::config::http_url;
 use super::endpoint::Endpoint;
 use super::sender::{Request, Sender};
 use crate::codec::EncodedMessages;
-use crate::connector::{BoxFuture, ConnectorContext, Lost, Sink, Unsent};
+use crate::connector::{BoxFuture, ConnectorContext, Sink, Unsent};
 use crate::progress::Progress;
 use crate::props::{Props, parse};
 use crate::status::ConnectorStatus;
@@ -125,19 +125,7 @@ impl Sink for HttpSink {
         Some(self.status.clone())
     }
 
-    fn published(&self) -> u64 {
-        self.progress.published()
-    }
-
-    fn is_confirmed_through(&self, mark: u64) -> bool {
-        self.progress.is_confirmed_through(mark)
-    }
-
-    fn confirmed_through(&self, mark: u64) -> BoxFuture<'_, ()> {
-        Box::pin(self.progress.confirmed_through(mark))
-    }
-
-    fn take_lost(&self) -> Option<Lost> {
-        self.progress.take_lost()
+    fn progress(&self) -> Option<&Progress> {
+        Some(&self.progress)
     }
 }

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{MqttConfig, MqttSink, MqttSource};
 use crate::Result;
 use crate::codec::EncodedMessages;
-use crate::connector::{BoxFuture, ConnectorContext, Lost, Sink, Source, Subscription, Unsent};
+use crate::connector::{BoxFuture, ConnectorContext, Sink, Source, Subscription, Unsent};
+use crate::progress::Lost;
 use crate::props::parse;
 use crate::status::ConnectorStatus;
 
@@ -31,12 +31,7 @@ pub(super) fn build_sink(props: &Value, context: &ConnectorContext<'_>) -> Resul
 impl Source for MqttSource {
     fn start(self: Box<Self>, capacity: usize, shutdown: CancellationToken) -> Subscription {
         let status = self.status();
-        let (sender, deliveries) = mpsc::channel(capacity.max(1));
-        tokio::spawn(self.run(sender, shutdown));
-        Subscription {
-            deliveries,
-            status: Some(status),
-        }
+        Subscription::spawned(capacity, status, |sender| self.run(sender, shutdown))
     }
 }
 

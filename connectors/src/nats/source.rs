@@ -105,12 +105,7 @@ impl NatsSource {
 impl Source for NatsSource {
     fn start(self: Box<Self>, capacity: usize, shutdown: CancellationToken) -> Subscription {
         let status = self.status();
-        let (sender, deliveries) = mpsc::channel(capacity.max(1));
-        tokio::spawn(self.run(sender, shutdown));
-        Subscription {
-            deliveries,
-            status: Some(status),
-        }
+        Subscription::spawned(capacity, status, |sender| self.run(sender, shutdown))
     }
 }
 
