@@ -42,6 +42,9 @@ pub struct ServerConfig {
     pub auth_token: Option<Secret>,
     /// Whether `/metrics` answers without the token.
     pub metrics_public: bool,
+    /// This instance's name in default client ids, `/healthz` and status; derived from the
+    /// host name and the data directory when unset (`instance`).
+    pub instance_id: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +53,7 @@ impl Default for ServerConfig {
             manager_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             auth_token: None,
             metrics_public: false,
+            instance_id: None,
         }
     }
 }

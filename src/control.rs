@@ -149,9 +149,16 @@ pub struct Control {
     storage: Storage,
     runtime: Runtime,
     state: Mutex<State>,
+    /// Whether [`Self::restore`] has run.
+    restored: std::sync::atomic::AtomicBool,
 }
 
 impl Control {
+    /// This server instance's name.
+    pub fn instance_id(&self) -> &str {
+        self.runtime.instance_id()
+    }
+
     /// Where messages posted to streams of type `http` go, by stream name.
     pub fn ingest(&self) -> &veloflux_connectors::topics::MemoryHub {
         self.runtime.ingest()
@@ -185,12 +192,19 @@ impl Control {
             storage,
             runtime,
             state: Mutex::new(state),
+            restored: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// Starts every pipeline stored as running. A pipeline that cannot start is logged and
     /// left stopped; the others still start.
     pub async fn restore(&self) {
+        self.restore_stored().await;
+        self.restored
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    async fn restore_stored(&self) {
         let state = self.state.lock().await;
         for entry in state
             .pipelines
@@ -204,6 +218,39 @@ impl Control {
                 }
             }
         }
+    }
+
+    /// Why the server is not ready to take traffic: empty once it has restored its pipelines
+    /// and every pipeline stored as running runs with every connection up.
+    pub async fn unready_reasons(&self) -> Vec<String> {
+        if !self.restored.load(std::sync::atomic::Ordering::Relaxed) {
+            return vec!["the stored pipelines are being restored".to_owned()];
+        }
+        let state = self.state.lock().await;
+        let running = state
+            .pipelines
+            .values()
+            .filter(|entry| entry.record.running);
+        running
+            .flat_map(|entry| {
+                let id = &entry.record.spec.id;
+                let status = self.runtime.status(id);
+                let state_reason = match status.state {
+                    PipelineState::Running => None,
+                    PipelineState::Failed => Some(format!(
+                        "pipeline '{id}' failed: {}",
+                        status.last_error.as_deref().unwrap_or("no error recorded")
+                    )),
+                    PipelineState::Stopped => Some(format!(
+                        "pipeline '{id}' is stored as running but does not run"
+                    )),
+                };
+                let down = status.connectors.into_iter().filter(|c| !c.connected);
+                let down =
+                    down.map(move |c| format!("pipeline '{id}': {} is not connected", c.name));
+                state_reason.into_iter().chain(down).collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// Stops every pipeline, processing what each has received; stored states are kept, so

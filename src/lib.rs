@@ -10,6 +10,7 @@ pub mod control;
 pub mod error;
 #[cfg(feature = "flight")]
 pub mod flight;
+pub mod instance;
 pub mod manager;
 pub mod runtime;
 pub mod spec;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use veloflux::config::{self, Config};
 use veloflux::control::Control;
+use veloflux::instance::instance_id;
 use veloflux::manager::{Access, Profiling};
 use veloflux::runtime::Runtime;
 use veloflux::storage::Storage;
@@ -85,10 +86,12 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
     if let Some(addr) = config.embedded_broker.addr {
         start_embedded_broker(addr)?;
     }
+    let instance = instance_id(config.server.instance_id.as_deref(), &args.data_dir)
+        .map_err(anyhow::Error::msg)?;
     let storage = Storage::open(&args.data_dir)?;
     let control = Arc::new(Control::open(
         storage,
-        Runtime::new(config.runtime.clone()),
+        Runtime::new(config.runtime.clone(), instance),
     )?);
     control.restore().await;
     let access = access(&config);

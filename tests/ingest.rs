@@ -90,9 +90,7 @@ async fn posted_objects_arrays_and_json_lines_reach_the_pipeline_and_bad_rows_ar
 #[tokio::test]
 async fn a_full_queue_answers_429_with_retry_after_and_takes_nothing() {
     let data = tempfile::tempdir().unwrap();
-    let config = data.path().join("config.yaml");
-    std::fs::write(&config, "runtime:\n  channel_capacity: 4\n").unwrap();
-    let server = Server::start(data.path(), &["--config", config.to_str().unwrap()]).await;
+    let server = Server::start_configured(data.path(), "runtime:\n  channel_capacity: 4\n").await;
     assert_eq!(
         server.post("/streams", Some(&http_stream("slow"))).await.0,
         201

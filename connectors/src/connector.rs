@@ -27,7 +27,13 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct ConnectorContext<'a> {
     /// The name of what is built: the stream's for a source, the sink's for a sink.
     pub name: &'a str,
-    /// The client id to connect with unless the props name one.
+    /// A name the same on every server instance running this spec
+    /// (`veloflux-<pipeline>-<stream>`), for what instances share: a JetStream durable
+    /// consumer.
+    pub shared_name: &'a str,
+    /// The client id to connect with unless the props name one: unique to this instance
+    /// (`veloflux-<instance>-<pipeline>-<stream>`), so instances never take each other's
+    /// broker sessions.
     pub client_id: &'a str,
     /// The in-process topics.
     pub hub: &'a MemoryHub,

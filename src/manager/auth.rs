@@ -12,8 +12,8 @@ use subtle::ConstantTimeEq;
 
 use super::ApiError;
 
-/// The one path open to every request.
-pub(super) const OPEN_PATH: &str = "/healthz";
+/// The paths open to every request: liveness and readiness, for probes that carry no token.
+pub(super) const OPEN_PATHS: [&str; 2] = ["/healthz", "/readyz"];
 
 /// Who may call the API.
 #[derive(Debug, Clone, Default)]
@@ -30,7 +30,7 @@ impl Access {
         let Some(token) = &self.token else {
             return true;
         };
-        if path == OPEN_PATH || (self.metrics_public && path == "/metrics") {
+        if OPEN_PATHS.contains(&path) || (self.metrics_public && path == "/metrics") {
             return true;
         }
         authorization

@@ -65,6 +65,7 @@ pub fn app_with(control: Arc<Control>, access: Access, profiling: Profiling) -> 
 fn described_routes() -> OpenApiRouter<Arc<Control>> {
     let router = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health))
+        .routes(routes!(readiness))
         .routes(routes!(metrics))
         .routes(routes!(openapi::document))
         .routes(routes!(connectors::list))
@@ -134,11 +135,13 @@ struct Deleted {
     deleted: String,
 }
 
-/// `{"status": "ok"}`.
+/// `{"status": "ok", "instance_id": ...}`.
 #[derive(Debug, Serialize, ToSchema)]
 struct Health {
     /// Always `ok`.
     status: &'static str,
+    /// This server instance's name (`server.instance_id`), part of every default client id.
+    instance_id: String,
 }
 
 /// Whether the server answers; open even when the API needs a token.
@@ -150,8 +153,48 @@ struct Health {
     security(()),
     responses((status = 200, description = "The server answers.", body = Health))
 )]
-async fn health() -> axum::Json<Health> {
-    axum::Json(Health { status: "ok" })
+async fn health(
+    axum::extract::State(control): axum::extract::State<Arc<Control>>,
+) -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok",
+        instance_id: control.instance_id().to_owned(),
+    })
+}
+
+/// Why the server is not ready: `{"ready": false, "reasons": [...]}`.
+#[derive(Debug, Serialize, ToSchema)]
+struct Readiness {
+    /// Whether it is ready to take traffic.
+    ready: bool,
+    /// What keeps it from being ready; empty when it is.
+    reasons: Vec<String>,
+}
+
+/// Whether the server is ready: it has restored its pipelines and every pipeline stored as
+/// running runs with its connections up. Open even when the API needs a token.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readiness",
+    tag = "server",
+    security(()),
+    responses(
+        (status = 200, description = "Ready.", body = Readiness),
+        (status = 503, description = "Not ready; the reasons say why.", body = Readiness),
+    )
+)]
+async fn readiness(
+    axum::extract::State(control): axum::extract::State<Arc<Control>>,
+) -> (axum::http::StatusCode, axum::Json<Readiness>) {
+    let reasons = control.unready_reasons().await;
+    let status = if reasons.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let ready = reasons.is_empty();
+    (status, axum::Json(Readiness { ready, reasons }))
 }
 
 /// Prometheus metrics of the server and of every pipeline (see `docs/metrics.md`).

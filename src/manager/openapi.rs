@@ -16,7 +16,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoResponses, Modify};
 
-use super::auth::OPEN_PATH;
+use super::auth::OPEN_PATHS;
 use super::{ApiError, ErrorBody};
 
 /// The parts of the document that are not paths.
@@ -100,7 +100,7 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
 static DOCUMENT: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
     let mut document = super::described_routes().into_openapi();
     for (path, item) in &mut document.paths.paths {
-        if path != OPEN_PATH {
+        if !OPEN_PATHS.contains(&path.as_str()) {
             operations(item).for_each(answer_unauthorized);
         }
     }

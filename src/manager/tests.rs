@@ -25,7 +25,11 @@ impl Api {
     pub(super) fn new() -> Self {
         let data = tempfile::tempdir().unwrap();
         let storage = Storage::open(data.path()).unwrap();
-        let control = Control::open(storage, Runtime::new(RuntimeConfig::default())).unwrap();
+        let control = Control::open(
+            storage,
+            Runtime::new(RuntimeConfig::default(), "test".into()),
+        )
+        .unwrap();
         Self {
             router: super::app(Arc::new(control), super::Access::default()),
             _data: data,

@@ -55,6 +55,8 @@ pub struct Runtime {
 
 struct Inner {
     config: RuntimeConfig,
+    /// This server instance's name, in every default client id.
+    instance_id: String,
     hub: MemoryHub,
     /// What `POST /streams/<name>/ingest` accepts, by stream name.
     ingest: MemoryHub,
@@ -71,6 +73,8 @@ struct Running {
     started: Instant,
     stats: PipelineStats,
     connectors: Vec<(Stage, Arc<ConnectorStatus>)>,
+    /// What status warns of.
+    warnings: Vec<String>,
 }
 
 /// What to run: a pipeline, the stream it reads and its compiled plan.
@@ -86,10 +90,12 @@ pub struct Launch<'a> {
 }
 
 impl Runtime {
-    /// A runtime with `config`'s defaults for batching and buffering.
-    pub fn new(config: RuntimeConfig) -> Self {
+    /// A runtime with `config`'s defaults for batching and buffering, for server instance
+    /// `instance_id`.
+    pub fn new(config: RuntimeConfig, instance_id: String) -> Self {
         let inner = Inner {
             config,
+            instance_id,
             hub: MemoryHub::default(),
             ingest: MemoryHub::default(),
             pipelines: Mutex::default(),
@@ -144,8 +150,9 @@ impl Runtime {
                 queued: Vec::new(),
             }
         } else {
-            let client_id = format!("veloflux-{}-{}", spec.id, stream.name);
-            let context = self.context(&stream.name, &client_id);
+            let shared_name = format!("veloflux-{}-{}", spec.id, stream.name);
+            let client_id = self.client_id(&shared_name);
+            let context = self.context(&stream.name, &shared_name, &client_id);
             let capacity = self.inner.config.channel_capacity;
             let subscription = subscribe(stream, &context, capacity, shutdown.clone())?;
             connectors.extend(subscription.status.map(|status| (Stage::Source, status)));
@@ -168,6 +175,11 @@ impl Runtime {
             .steps
             .iter()
             .any(|step| matches!(step, PlanStep::Aggregate(_)));
+        let warnings = windowed
+            .then(|| shared_subscription_warning(stream))
+            .flatten()
+            .into_iter()
+            .collect();
         stats.window =
             windowed.then(|| Arc::new(WindowStats::new(self.inner.config.max_window_state_bytes)));
         let taps = self.taps(&spec.id);
@@ -197,7 +209,13 @@ impl Runtime {
             started: Instant::now(),
             stats,
             connectors,
+            warnings,
         })
+    }
+
+    /// This server instance's name.
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance_id
     }
 
     /// What `POST /streams/<name>/ingest` hands its messages to.
@@ -206,15 +224,28 @@ impl Runtime {
     }
 
     /// What connectors of this runtime are built with: `name` is the stream's or the sink's,
-    /// `client_id` what it connects as.
-    fn context<'a>(&'a self, name: &'a str, client_id: &'a str) -> ConnectorContext<'a> {
+    /// `shared_name` names what they do the same on every instance (`veloflux-<pipeline>-
+    /// <stream>`), and the client id adds this instance's name to it.
+    fn context<'a>(
+        &'a self,
+        name: &'a str,
+        shared_name: &'a str,
+        client_id: &'a str,
+    ) -> ConnectorContext<'a> {
         ConnectorContext {
             name,
+            shared_name,
             client_id,
             hub: &self.inner.hub,
             ingest: &self.inner.ingest,
             read_interval: self.inner.config.read_interval(),
         }
+    }
+
+    /// The client id of `shared_name` on this instance: `veloflux-<instance>-…`.
+    fn client_id(&self, shared_name: &str) -> String {
+        let rest = shared_name.strip_prefix("veloflux-").unwrap_or(shared_name);
+        format!("veloflux-{}-{rest}", self.inner.instance_id)
     }
 
     fn stream_input(&self) -> StreamInput {
@@ -233,8 +264,9 @@ impl Runtime {
             .iter()
             .zip(spec.sink_names())
             .map(|(sink, name)| {
-                let client_id = format!("veloflux-{}-{name}", spec.id);
-                let context = self.context(&name, &client_id);
+                let shared_name = format!("veloflux-{}-{name}", spec.id);
+                let client_id = self.client_id(&shared_name);
+                let context = self.context(&name, &shared_name, &client_id);
                 Sink::try_new(sink, name.clone(), &context)
             })
             .collect()
@@ -268,8 +300,9 @@ impl Runtime {
         let running = match shared.entry(stream.name.clone()) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
-                let client_id = format!("veloflux-shared-{}", stream.name);
-                let context = self.context(&stream.name, &client_id);
+                let shared_name = format!("veloflux-shared-{}", stream.name);
+                let client_id = self.client_id(&shared_name);
+                let context = self.context(&stream.name, &shared_name, &client_id);
                 let input = self.stream_input();
                 entry.insert(SharedStream::start(
                     stream, schema, &context, policy, input,
@@ -337,8 +370,8 @@ impl Runtime {
     pub fn status(&self, id: &str) -> PipelineStatus {
         let pipelines = self.lock_pipelines();
         match pipelines.get(id) {
-            Some(running) => status::of_running(running),
-            None => PipelineStatus::stopped(),
+            Some(running) => status::of_running(running, &self.inner.instance_id),
+            None => PipelineStatus::stopped(&self.inner.instance_id),
         }
     }
 
@@ -376,6 +409,28 @@ fn chain(
         })
         .collect::<veloflux_connectors::Result<_>>()?;
     Ok(Chain::new(plan, decoder, encoders))
+}
+
+/// A windowed statement over a topic whose messages several instances share (MQTT
+/// `$share/…`, a NATS queue group) aggregates only this instance's share of them.
+fn shared_subscription_warning(stream: &StreamSpec) -> Option<String> {
+    let topic = stream
+        .props
+        .get("topic")
+        .and_then(serde_json::Value::as_str);
+    let queue_group = stream
+        .props
+        .get("queue_group")
+        .is_some_and(|group| !group.is_null());
+    let shared = topic.is_some_and(|topic| topic.starts_with("$share/")) || queue_group;
+    shared.then(|| {
+        format!(
+            "stream '{}' reads a share of its topic's messages (\"$share/...\" or a queue group): \
+             each window aggregates only the messages this instance received; give each \
+             instance a topic per key range instead (docs/SCALING.md)",
+            stream.name
+        )
+    })
 }
 
 /// The schemas of the batches each tap shows: decoded, filtered, projected, sent.

@@ -26,6 +26,8 @@ pub enum PipelineState {
 pub struct PipelineStatus {
     /// Whether it runs.
     pub state: PipelineState,
+    /// The server instance it runs on (`server.instance_id`).
+    pub instance_id: String,
     /// Seconds since it started.
     pub uptime_secs: u64,
     /// The last connection error, if a connection is down.
@@ -37,6 +39,10 @@ pub struct PipelineStatus {
     /// Its windows, for a windowed statement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowSnapshot>,
+    /// What works but may not do what was meant (a windowed statement over a share of a
+    /// topic's messages).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One connection of a pipeline.
@@ -72,20 +78,22 @@ impl StageStatus {
 }
 
 impl PipelineStatus {
-    /// The status of a pipeline that does not run.
-    pub fn stopped() -> Self {
+    /// The status of a pipeline that does not run on instance `instance_id`.
+    pub fn stopped(instance_id: &str) -> Self {
         Self {
             state: PipelineState::Stopped,
+            instance_id: instance_id.to_owned(),
             uptime_secs: 0,
             last_error: None,
             stages: Vec::new(),
             connectors: Vec::new(),
             window: None,
+            warnings: Vec::new(),
         }
     }
 }
 
-pub(super) fn of_running(running: &Running) -> PipelineStatus {
+pub(super) fn of_running(running: &Running, instance_id: &str) -> PipelineStatus {
     let down = running
         .connectors
         .iter()
@@ -129,10 +137,12 @@ pub(super) fn of_running(running: &Running) -> PipelineStatus {
         .collect();
     PipelineStatus {
         state,
+        instance_id: instance_id.to_owned(),
         uptime_secs: running.started.elapsed().as_secs(),
         last_error,
         stages,
         connectors,
         window: window.map(|window| window.snapshot()),
+        warnings: running.warnings.clone(),
     }
 }

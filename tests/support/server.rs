@@ -25,6 +25,15 @@ impl Server {
         Self::start_with(data_dir, &options(extra)).await
     }
 
+    /// Starts the server over `data_dir` with the configuration file `yaml` (written beside
+    /// it) and waits until it serves.
+    pub(crate) async fn start_configured(data_dir: &Path, yaml: &str) -> Self {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let config = data_dir.join("config.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        Self::start(data_dir, &["--config", config.to_str().unwrap()]).await
+    }
+
     /// Starts the server over `data_dir` as `options` say and waits until it serves.
     pub(crate) async fn start_with(data_dir: &Path, options: &ServerOptions) -> Self {
         let inner = veloflux_testkit::Server::start_in(options, data_dir)

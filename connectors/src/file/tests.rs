@@ -24,6 +24,7 @@ const DEADLINE: Duration = Duration::from_secs(10);
 fn context(hub: &MemoryHub) -> ConnectorContext<'_> {
     ConnectorContext {
         name: "test",
+        shared_name: "test",
         client_id: "test",
         hub,
         ingest: hub,

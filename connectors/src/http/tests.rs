@@ -171,6 +171,7 @@ fn sink(mut props: Value) -> Box<dyn Sink> {
     let hub = MemoryHub::default();
     let context = ConnectorContext {
         name: "test",
+        shared_name: "test",
         client_id: "test",
         hub: &hub,
         ingest: &hub,

@@ -42,7 +42,7 @@ enum Reading {
 
 pub(super) fn build(props: &Value, context: &ConnectorContext<'_>) -> Result<Box<dyn Source>> {
     let props: NatsSourceProps = parse(props)?;
-    Ok(Box::new(NatsSource::try_new(&props, context.client_id)?))
+    Ok(Box::new(NatsSource::try_new(&props, context.shared_name)?))
 }
 
 impl NatsSource {

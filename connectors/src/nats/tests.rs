@@ -394,6 +394,7 @@ async fn the_registry_knows_nats_in_both_roles_and_checks_each_role() {
     let hub = MemoryHub::default();
     let context = ConnectorContext {
         name: "registry-test",
+        shared_name: "veloflux-registry-test",
         client_id: "veloflux-registry-test",
         hub: &hub,
         ingest: &hub,

@@ -145,7 +145,7 @@ async fn the_document_lists_exactly_the_routes_served() {
 }
 
 #[tokio::test]
-async fn every_operation_documents_its_errors_and_only_healthz_is_open() {
+async fn every_operation_documents_its_errors_and_only_the_probes_are_open() {
     let document = document(&Api::new()).await;
     assert_eq!(
         document["components"]["securitySchemes"]["bearer"]["scheme"],
@@ -155,7 +155,8 @@ async fn every_operation_documents_its_errors_and_only_healthz_is_open() {
     for (method, path, operation) in operations(&document) {
         let responses = operation["responses"].as_object().unwrap();
         let has = |status: &str| responses.contains_key(status);
-        assert_eq!(has("401"), path != "/healthz", "{method} {path}");
+        let open = path == "/healthz" || path == "/readyz";
+        assert_eq!(has("401"), !open, "{method} {path}");
         if operation.get("requestBody").is_some() {
             // Posted messages have no shape to get wrong: a bad one is counted, not refused.
             let shaped = path != INGEST;
@@ -464,7 +465,13 @@ async fn garbage_path_parameters_and_query_strings_get_a_4xx() {
             let answer = send(&api, &method, &uri, None, Body::empty()).await;
             let what = format!("{method} {path}?{query}");
             if queries.is_empty() && !path.contains('{') {
-                assert!(!answer.0.is_server_error(), "{what}: {}", answer.0);
+                // Readiness answers 503 by design until the pipelines are restored.
+                let documented = path == "/readyz" && answer.0.as_u16() == 503;
+                assert!(
+                    documented || !answer.0.is_server_error(),
+                    "{what}: {}",
+                    answer.0
+                );
             } else {
                 assert_refused(&what, &answer);
             }
