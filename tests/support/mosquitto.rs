@@ -22,6 +22,12 @@ pub(crate) struct Mosquitto {
 impl Mosquitto {
     /// Starts a broker keeping its state in `dir`; `Err` says why there is none.
     pub(crate) async fn start(dir: &Path) -> Result<Self, String> {
+        Self::start_with(dir, "").await
+    }
+
+    /// [`Self::start`] with `extra` lines of configuration (another listener, say) after
+    /// those of its plain listener, which the broker's URL names.
+    pub(crate) async fn start_with(dir: &Path, extra: &str) -> Result<Self, String> {
         if !Path::new(BINARY).exists() {
             return Err(format!("no {BINARY} (apt-get install mosquitto)"));
         }
@@ -29,7 +35,7 @@ impl Mosquitto {
         let config = dir.join("mosquitto.conf");
         let text = format!(
             "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
-             persistence_location {dir}/\nmax_queued_messages 100000\n",
+             persistence_location {dir}/\nmax_queued_messages 100000\n{extra}",
             port = addr.port(),
             dir = dir.display()
         );
@@ -75,6 +81,24 @@ impl Mosquitto {
             mqtt::connects(&url).await
         })
         .await;
+    }
+}
+
+/// Set to `1`, a test that needs a Mosquitto process fails without one instead of skipping.
+const REQUIRE_VARIABLE: &str = "VELOFLUX_REQUIRE_MOSQUITTO";
+
+/// [`Mosquitto::start_with`] for a test that needs it: `None` (the test should return) after
+/// printing why when there is no Mosquitto, unless [`REQUIRE_VARIABLE`] is `1`: then it panics.
+pub(crate) async fn mosquitto_or_skip(dir: &Path, extra: &str) -> Option<Mosquitto> {
+    match Mosquitto::start_with(dir, extra).await {
+        Ok(broker) => Some(broker),
+        Err(reason) if std::env::var(REQUIRE_VARIABLE).as_deref() == Ok("1") => {
+            panic!("{REQUIRE_VARIABLE}=1 but there is no Mosquitto: {reason}")
+        }
+        Err(reason) => {
+            eprintln!("skipped: {reason}");
+            None
+        }
     }
 }
 

@@ -139,6 +139,50 @@ pub(crate) async fn publish_bytes(broker_url: &str, topic: &str, payloads: &[Vec
     );
 }
 
+/// Publishes `payload` to `topic` over MQTT 5 at QoS 1 with `user_properties` (name, value),
+/// and waits until the broker acknowledged it.
+pub(crate) async fn publish_v5(
+    broker_url: &str,
+    topic: &str,
+    payload: &str,
+    user_properties: &[(&str, &str)],
+) {
+    use rumqttc::v5::mqttbytes::QoS;
+    use rumqttc::v5::mqttbytes::v5::{Packet, PublishProperties};
+    use rumqttc::v5::{AsyncClient, Event, MqttOptions};
+
+    let broker = BrokerAddress::parse(broker_url).unwrap_or_else(|error| panic!("{error}"));
+    let mut options = MqttOptions::new(unique_name("test-pub5"), broker.host, broker.port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut events) = AsyncClient::new(options, 8);
+    let properties = PublishProperties {
+        user_properties: user_properties
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect(),
+        ..PublishProperties::default()
+    };
+    let payload = payload.as_bytes().to_vec();
+    client
+        .publish_with_properties(topic, QoS::AtLeastOnce, false, payload, properties)
+        .await
+        .unwrap();
+    let acknowledged = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) => return,
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    })
+    .await;
+    assert!(
+        acknowledged.is_ok(),
+        "the broker acknowledged the MQTT 5 message"
+    );
+}
+
 /// Publishes `payloads` at QoS 1 from one client, `per_tick` every `tick`, riding out broker
 /// restarts (the client sends again what was not acknowledged); resolves to how many the
 /// broker acknowledged once all were.

@@ -1,18 +1,17 @@
-//! The `props` of an MQTT stream or sink, and the client options they stand for.
+//! The `props` of an MQTT stream or sink, and the client settings they stand for.
 
 use std::time::Duration;
 
-use rumqttc::{MqttOptions, QoS, TlsConfiguration, Transport};
+use rumqttc::QoS;
 use serde::{Deserialize, Serialize};
 
+use super::client::{ClientSettings, Protocol};
+use super::tls::{self, ClientIdentity};
 use crate::props::Props;
 use crate::{Error, Result};
 
 /// The keep-alive interval when none is configured.
 const DEFAULT_KEEP_ALIVE_SECS: u64 = 30;
-/// The largest packet accepted or sent. Payloads are limited further (and counted when they
-/// are skipped) by the runtime; a packet past this breaks the connection.
-const MAX_PACKET_BYTES: usize = 16 << 20;
 
 /// Where and how to connect, as users write it in `props`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -25,6 +24,11 @@ pub struct MqttConfig {
     /// The quality of service: 0, 1 or 2.
     #[serde(default)]
     pub qos: u8,
+    /// The MQTT protocol version: 4 (MQTT 3.1.1) or 5 (MQTT 5, whose user properties SQL
+    /// reads as `meta(<name>)`).
+    #[serde(default = "default_protocol_version")]
+    #[schema(default = 4)]
+    pub protocol_version: u8,
     /// The client id; one is derived from the stream or pipeline when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
@@ -37,6 +41,13 @@ pub struct MqttConfig {
     /// A PEM file of the certificate authorities to trust for TLS, instead of the system's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
+    /// A PEM file of the client certificate (and its chain) for brokers that require one
+    /// (mutual TLS); with `key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<String>,
+    /// A PEM file of the client certificate's private key; with `cert_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
     /// Seconds between keep-alive pings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive_secs: Option<u64>,
@@ -51,6 +62,10 @@ impl Props for MqttConfig {
     }
 }
 
+fn default_protocol_version() -> u8 {
+    4
+}
+
 /// Host, port and whether to use TLS, from a broker URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct BrokerAddress {
@@ -60,15 +75,23 @@ struct BrokerAddress {
 }
 
 impl MqttConfig {
-    /// Checks the configuration without connecting.
+    /// Checks the configuration without connecting (nor reading files).
     ///
     /// # Errors
-    /// A bad `broker_url`, an empty `topic` or a `qos` other than 0, 1 or 2, named by field.
+    /// A bad `broker_url`, an empty `topic`, a `qos` other than 0, 1 or 2, a
+    /// `protocol_version` other than 4 or 5, or half a client certificate, named by field.
     pub fn validate(&self) -> Result<()> {
-        self.address()?;
+        let address = self.address()?;
         self.quality_of_service()?;
+        self.protocol()?;
         if self.topic.is_empty() {
             return Err(Error::Config("props.topic must not be empty".into()));
+        }
+        if self.client_identity()?.is_some() && !address.tls {
+            return Err(Error::Config(format!(
+                "props.cert_file needs a TLS broker_url (ssl:// or mqtts://), not '{}'",
+                self.broker_url
+            )));
         }
         Ok(())
     }
@@ -88,44 +111,70 @@ impl MqttConfig {
         }
     }
 
-    /// Client options for a connection, with `default_client_id` unless one is configured.
+    /// The protocol version to speak.
+    fn protocol(&self) -> Result<Protocol> {
+        match self.protocol_version {
+            4 => Ok(Protocol::V4),
+            5 => Ok(Protocol::V5),
+            other => Err(Error::Config(format!(
+                "props.protocol_version must be 4 (MQTT 3.1.1) or 5 (MQTT 5), not {other}"
+            ))),
+        }
+    }
+
+    /// The client certificate and key files, when both are given.
+    fn client_identity(&self) -> Result<Option<ClientIdentity<'_>>> {
+        match (&self.cert_file, &self.key_file) {
+            (Some(cert_file), Some(key_file)) => Ok(Some(ClientIdentity {
+                cert_file,
+                key_file,
+            })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(Error::Config(
+                "props.key_file is required with props.cert_file: the client certificate's \
+                 private key (PEM)"
+                    .into(),
+            )),
+            (None, Some(_)) => Err(Error::Config(
+                "props.cert_file is required with props.key_file: the client certificate \
+                 (PEM) the key belongs to"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Where and as whom to connect, with `default_client_id` unless one is configured.
     ///
     /// # Errors
-    /// A bad broker URL, or a CA file that cannot be read.
-    pub fn client_options(&self, default_client_id: &str) -> Result<MqttOptions> {
+    /// An invalid configuration, or a CA, certificate or key file that cannot be read.
+    pub(super) fn client_settings(&self, default_client_id: &str) -> Result<ClientSettings> {
+        self.validate()?;
         let address = self.address()?;
-        let client_id = self
-            .client_id
-            .clone()
-            .unwrap_or_else(|| default_client_id.to_owned());
-        let mut options = MqttOptions::new(client_id, address.host, address.port);
         let keep_alive = self
             .keep_alive_secs
             .unwrap_or(DEFAULT_KEEP_ALIVE_SECS)
             .max(5);
-        options.set_keep_alive(Duration::from_secs(keep_alive));
-        options.set_max_packet_size(MAX_PACKET_BYTES, MAX_PACKET_BYTES);
-        if let (Some(username), password) = (&self.username, &self.password) {
-            options.set_credentials(username, password.clone().unwrap_or_default());
-        }
-        if address.tls {
-            options.set_transport(self.tls_transport()?);
-        }
-        Ok(options)
-    }
-
-    fn tls_transport(&self) -> Result<Transport> {
-        crate::tls::install_crypto_provider();
-        let Some(ca_file) = &self.ca_file else {
-            return Ok(Transport::tls_with_default_config());
+        let credentials = self.username.as_ref().map(|username| {
+            let password = self.password.clone().unwrap_or_default();
+            (username.clone(), password)
+        });
+        let transport = if address.tls {
+            tls::transport(self.ca_file.as_deref(), self.client_identity()?)?
+        } else {
+            rumqttc::Transport::Tcp
         };
-        let ca = std::fs::read(ca_file)
-            .map_err(|error| Error::Config(format!("props.ca_file '{ca_file}': {error}")))?;
-        Ok(Transport::tls_with_config(TlsConfiguration::Simple {
-            ca,
-            alpn: None,
-            client_auth: None,
-        }))
+        Ok(ClientSettings {
+            protocol: self.protocol()?,
+            client_id: self
+                .client_id
+                .clone()
+                .unwrap_or_else(|| default_client_id.to_owned()),
+            host: address.host,
+            port: address.port,
+            keep_alive: Duration::from_secs(keep_alive),
+            credentials,
+            transport,
+        })
     }
 
     fn address(&self) -> Result<BrokerAddress> {
@@ -220,7 +269,10 @@ mod tests {
             username: None,
             password: None,
             ca_file: None,
+            cert_file: None,
+            key_file: None,
             keep_alive_secs: None,
+            protocol_version: 4,
             retain: false,
         };
         assert!(config(1, "a/b").validate().is_ok());
@@ -237,6 +289,73 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("props.topic")
+        );
+    }
+
+    /// The first error of `props` (JSON), as the REST layer would report it.
+    fn refusal(props: serde_json::Value) -> String {
+        crate::props::parse::<MqttConfig>(&props)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_protocol_version_is_4_unless_5_is_asked_for() {
+        let props = |extra: serde_json::Value| {
+            let mut props = serde_json::json!({"broker_url": "tcp://localhost", "topic": "t"});
+            props
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            props
+        };
+        let default: MqttConfig = crate::props::parse(&props(serde_json::json!({}))).unwrap();
+        assert_eq!(default.protocol().unwrap(), Protocol::V4);
+        let five: MqttConfig =
+            crate::props::parse(&props(serde_json::json!({"protocol_version": 5}))).unwrap();
+        assert_eq!(five.protocol().unwrap(), Protocol::V5);
+        let error = refusal(props(serde_json::json!({"protocol_version": 3})));
+        assert!(
+            error.contains("props.protocol_version must be 4 (MQTT 3.1.1) or 5"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key_and_a_tls_broker() {
+        let cases = [
+            (
+                serde_json::json!({"broker_url": "ssl://b", "topic": "t", "cert_file": "c.pem"}),
+                "props.key_file is required with props.cert_file",
+            ),
+            (
+                serde_json::json!({"broker_url": "ssl://b", "topic": "t", "key_file": "k.pem"}),
+                "props.cert_file is required with props.key_file",
+            ),
+            (
+                serde_json::json!({"broker_url": "tcp://b", "topic": "t",
+                    "cert_file": "c.pem", "key_file": "k.pem"}),
+                "props.cert_file needs a TLS broker_url",
+            ),
+        ];
+        for (props, expected) in cases {
+            let error = refusal(props);
+            assert!(error.contains(expected), "{error}");
+        }
+        let both = serde_json::json!({"broker_url": "mqtts://b", "topic": "t",
+            "cert_file": "c.pem", "key_file": "k.pem"});
+        assert!(crate::props::parse::<MqttConfig>(&both).is_ok());
+    }
+
+    #[test]
+    fn an_unreadable_certificate_file_is_named_when_the_client_is_built() {
+        let props = serde_json::json!({"broker_url": "ssl://127.0.0.1:8883", "topic": "t",
+            "cert_file": "/nonexistent/client.pem", "key_file": "/nonexistent/client.key"});
+        let config: MqttConfig = crate::props::parse(&props).unwrap();
+        let error = config.client_settings("id").err().unwrap().to_string();
+        assert!(
+            error.contains("props.cert_file '/nonexistent/client.pem'"),
+            "{error}"
         );
     }
 }

@@ -9,7 +9,7 @@ use super::{MqttConfig, MqttSink, MqttSource};
 use crate::Result;
 use crate::codec::EncodedMessages;
 use crate::connector::{BoxFuture, ConnectorContext, Sink, Source, Subscription, Unsent};
-use crate::progress::Lost;
+use crate::progress::Progress;
 use crate::props::parse;
 use crate::status::ConnectorStatus;
 
@@ -48,19 +48,7 @@ impl Sink for MqttSink {
         Some(MqttSink::status(self))
     }
 
-    fn published(&self) -> u64 {
-        MqttSink::published(self)
-    }
-
-    fn is_confirmed_through(&self, mark: u64) -> bool {
-        MqttSink::is_confirmed_through(self, mark)
-    }
-
-    fn confirmed_through(&self, mark: u64) -> BoxFuture<'_, ()> {
-        Box::pin(MqttSink::confirmed_through(self, mark))
-    }
-
-    fn take_lost(&self) -> Option<Lost> {
-        MqttSink::take_lost(self)
+    fn progress(&self) -> Option<&Progress> {
+        Some(MqttSink::progress(self))
     }
 }

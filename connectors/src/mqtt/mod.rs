@@ -1,13 +1,16 @@
-//! MQTT sources and sinks over rumqttc, reconnecting with backoff after any failure.
+//! MQTT sources and sinks over rumqttc (MQTT 3.1.1 or 5, plain or TLS), reconnecting with
+//! backoff after any failure.
 
 #[cfg(feature = "embedded-broker")]
 mod broker;
+mod client;
 mod config;
 mod connector;
 mod pacing;
 mod publisher;
 mod sink;
 mod source;
+mod tls;
 
 #[cfg(feature = "embedded-broker")]
 pub use broker::start_embedded;

@@ -13,12 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use rumqttc::{ConnectReturnCode, MqttOptions, Packet};
+use rumqttc::{ConnectReturnCode, Login, Packet};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 
+use super::client::ClientSettings;
 use crate::backoff::Backoff;
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
@@ -45,15 +46,15 @@ pub(super) struct Publisher {
 }
 
 impl Publisher {
-    /// Connects (in the background) as `options` say, reporting the connection in `status`.
+    /// Connects (in the background) as `settings` say, reporting the connection in `status`.
     pub(super) fn start(
-        options: &MqttOptions,
+        settings: &ClientSettings,
         topic: &str,
         retain: bool,
         status: Arc<ConnectorStatus>,
     ) -> Self {
         let (batches, queued) = mpsc::channel(QUEUED_BATCHES);
-        tokio::spawn(drive(Session::new(options, topic), queued, status));
+        tokio::spawn(drive(Session::new(settings, topic), queued, status));
         Self {
             batches,
             topic: topic.to_owned(),
@@ -127,17 +128,18 @@ struct Session {
 }
 
 impl Session {
-    fn new(options: &MqttOptions, topic: &str) -> Self {
-        let keep_alive = options.keep_alive();
-        let mut connect = rumqttc::Connect::new(options.client_id());
+    fn new(settings: &ClientSettings, topic: &str) -> Self {
+        let keep_alive = settings.keep_alive;
+        let mut connect = rumqttc::Connect::new(&settings.client_id);
         connect.keep_alive = u16::try_from(keep_alive.as_secs()).unwrap_or(u16::MAX);
-        connect.login = options.credentials();
+        let login = settings.credentials.as_ref();
+        connect.login = login.map(|(username, password)| Login::new(username, password));
         let mut frame = BytesMut::new();
         // Writing a CONNECT packet into a growable buffer does not fail.
         let _ = Packet::Connect(connect).write(&mut frame, usize::MAX);
         Self {
             topic: topic.to_owned(),
-            address: options.broker_address(),
+            address: (settings.host.clone(), settings.port),
             connect: frame.freeze(),
             keep_alive,
         }
@@ -376,10 +378,16 @@ mod tests {
 
     #[test]
     fn the_connect_packet_carries_the_client_id_keep_alive_and_login() {
-        let mut options = MqttOptions::new("sink-7", "127.0.0.1", 1883);
-        options.set_keep_alive(Duration::from_secs(15));
-        options.set_credentials("user", "secret");
-        let session = Session::new(&options, "out");
+        let settings = ClientSettings {
+            protocol: crate::mqtt::client::Protocol::V4,
+            client_id: "sink-7".into(),
+            host: "127.0.0.1".into(),
+            port: 1883,
+            keep_alive: Duration::from_secs(15),
+            credentials: Some(("user".into(), "secret".into())),
+            transport: rumqttc::Transport::Tcp,
+        };
+        let session = Session::new(&settings, "out");
         let mut frame = BytesMut::from(session.connect.as_ref());
         let Ok(Packet::Connect(connect)) = Packet::read(&mut frame, usize::MAX) else {
             panic!("expected a CONNECT packet");

@@ -1,19 +1,19 @@
 //! The MQTT sink: publishes messages, keeping its connection alive and reconnecting with
-//! backoff in a task of its own. At QoS 0 over plain TCP each micro-batch is written whole
-//! (see [`super::publisher`]); otherwise the general client publishes message by message, and
-//! at QoS 1 and 2 the sink counts what the broker acknowledged, so the pipeline can wait until
-//! everything it published is safe.
+//! backoff in a task of its own. At QoS 0 over plain TCP in MQTT 3.1.1 each micro-batch is
+//! written whole (see [`super::publisher`]); otherwise the general client of the configured
+//! protocol version publishes message by message, and at QoS 1 and 2 the sink counts what the
+//! broker settled, so the pipeline can wait until everything it published is safe.
 
 use std::sync::Arc;
 
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS, Transport};
+use rumqttc::{QoS, Transport};
 use tokio::task::JoinHandle;
 
 use super::MqttConfig;
+use super::client::{self, Client, Connection, Event, Protocol, Session};
 use super::publisher::Publisher;
 use crate::backoff::Backoff;
 use crate::connector::Unsent;
-use crate::progress::Lost;
 use crate::progress::Progress;
 use crate::status::ConnectorStatus;
 use crate::{Error, Result};
@@ -31,15 +31,15 @@ pub struct MqttSink {
 
 /// How messages reach the broker.
 enum Link {
-    /// QoS 0 over plain TCP: each micro-batch is written whole.
+    /// QoS 0 over plain TCP in MQTT 3.1.1: each micro-batch is written whole.
     Batched(Publisher),
-    /// Everything else (QoS 1 and 2, TLS): the general client, one message at a time.
+    /// Everything else (QoS 1 and 2, TLS, MQTT 5): the general client, one message at a time.
     Client(ClientLink),
 }
 
-/// The general client and the task that drives its connection.
+/// The general client, in either protocol version.
 struct ClientLink {
-    client: AsyncClient,
+    client: Client,
     topic: String,
     qos: QoS,
     retain: bool,
@@ -50,33 +50,33 @@ impl MqttSink {
     /// Connects (in the background) for `config`.
     ///
     /// # Errors
-    /// When the configuration is invalid.
+    /// When the configuration is invalid, or a TLS file cannot be read.
     pub fn try_new(config: &MqttConfig, default_client_id: &str) -> Result<Self> {
-        config.validate()?;
         let qos = config.quality_of_service()?;
-        let mut options = config.client_options(default_client_id)?;
+        let settings = config.client_settings(default_client_id)?;
         let status = Arc::<ConnectorStatus>::default();
         let progress = Arc::<Progress>::default();
-        if qos == QoS::AtMostOnce && matches!(options.transport(), Transport::Tcp) {
+        let batched = qos == QoS::AtMostOnce
+            && settings.protocol == Protocol::V4
+            && matches!(settings.transport, Transport::Tcp);
+        if batched {
             let publisher =
-                Publisher::start(&options, &config.topic, config.retain, status.clone());
+                Publisher::start(&settings, &config.topic, config.retain, status.clone());
             return Ok(Self {
                 link: Link::Batched(publisher),
                 status,
                 progress,
             });
         }
-        if qos != QoS::AtMostOnce {
-            // A persistent session makes the client publish again, after a reconnection, what
-            // the broker had not acknowledged.
-            options.set_clean_session(false);
-        }
-        let (client, mut events) = AsyncClient::new(options, REQUEST_CAPACITY);
-        // A message is sent when it is ready, not when a packet fills (Nagle's algorithm
-        // would hold small messages back by tens of milliseconds).
-        events.network_options.set_tcp_nodelay(true);
+        // A persistent session makes the client publish again, after a reconnection, what
+        // the broker had not acknowledged.
+        let session = Session {
+            persistent: qos != QoS::AtMostOnce,
+            manual_acks: false,
+        };
+        let (client, connection) = client::connect(&settings, session, REQUEST_CAPACITY);
         let connection = tokio::spawn(drive(
-            events,
+            connection,
             status.clone(),
             progress.clone(),
             config.topic.clone(),
@@ -128,9 +128,7 @@ impl MqttSink {
                 let mut unpublished: Option<Unsent> = None;
                 for payload in messages {
                     match link.publish(topic, payload).await {
-                        Ok(()) if link.qos != QoS::AtMostOnce => {
-                            self.progress.publish_one();
-                        }
+                        Ok(()) if link.qos != QoS::AtMostOnce => self.progress.publish_one(),
                         Ok(()) => {}
                         Err(error) => {
                             let count = unpublished.map_or(0, |u| u.count) + 1;
@@ -143,28 +141,11 @@ impl MqttSink {
         }
     }
 
-    /// Messages published at QoS 1 or 2 that a broker which lost its state made the client
-    /// drop before they were acknowledged, since the last call.
-    pub fn take_lost(&self) -> Option<Lost> {
-        self.progress.take_lost()
-    }
-
-    /// How many messages have been published at QoS 1 or 2 so far: a mark to wait on with
-    /// [`Self::confirmed_through`].
-    pub fn published(&self) -> u64 {
-        self.progress.published()
-    }
-
-    /// Whether the broker has acknowledged the first `mark` messages published.
-    pub fn is_confirmed_through(&self, mark: u64) -> bool {
-        self.progress.is_confirmed_through(mark)
-    }
-
-    /// Resolves once the broker has acknowledged the first `mark` messages published (at
-    /// QoS 0 the mark is always 0: at once). While the broker is away it waits: the client
-    /// publishes again when it is back.
-    pub async fn confirmed_through(&self, mark: u64) {
-        self.progress.confirmed_through(mark).await;
+    /// What it published at QoS 1 or 2 and what the broker settled of it: acknowledged, or
+    /// lost (refused by an MQTT 5 broker, or dropped with a session the broker lost). At
+    /// QoS 0 nothing is counted, so everything is safe at once.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 }
 
@@ -172,9 +153,8 @@ impl ClientLink {
     async fn publish(&self, topic: Option<&str>, payload: &[u8]) -> Result<()> {
         let topic = topic.unwrap_or(&self.topic);
         self.client
-            .publish(topic, self.qos, self.retain, payload.to_vec())
+            .publish(topic, self.qos, self.retain, payload)
             .await
-            .map_err(|error| Error::External(format!("publishing to '{topic}': {error}")))
     }
 }
 
@@ -199,18 +179,18 @@ const SESSION_LOST: &str = "the broker lost its session before acknowledging the
 
 /// Polls the connection forever: that is what sends queued messages and reconnects.
 async fn drive(
-    mut events: EventLoop,
+    mut connection: Connection,
     status: Arc<ConnectorStatus>,
     progress: Arc<Progress>,
     topic: String,
 ) {
     let mut backoff = Backoff::default();
     loop {
-        match events.poll().await {
-            Ok(Event::Incoming(Packet::ConnAck(connack))) => {
+        match connection.poll().await {
+            Ok(Event::Connected { session_present }) => {
                 status.set_connected();
                 backoff.reset();
-                if !connack.session_present {
+                if !session_present {
                     // The broker has no session for the client, which then drops what was
                     // not acknowledged: counted as lost instead of waited for forever.
                     let lost = progress.lose_unconfirmed(SESSION_LOST);
@@ -219,8 +199,12 @@ async fn drive(
                     }
                 }
             }
-            Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => progress.confirm_one(),
-            Ok(_) => {}
+            Ok(Event::Acknowledged) => progress.confirm_one(),
+            Ok(Event::Refused(reason)) => {
+                tracing::warn!(%topic, %reason, "the broker refused a message");
+                progress.lose_one(format!("the broker refused a message: {reason}"));
+            }
+            Ok(Event::Received(_) | Event::Other) => {}
             Err(error) => {
                 tracing::warn!(%topic, %error, "MQTT sink lost its connection");
                 status.set_disconnected(error.to_string());

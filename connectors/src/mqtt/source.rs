@@ -1,22 +1,24 @@
 //! The MQTT source: subscribes, hands every payload to the pipeline, and reconnects and
 //! resubscribes with backoff whenever the connection drops.
 //!
-//! At QoS 1 and 2 the session is persistent (clean session off, the client id stable), so the
-//! broker keeps what is published while the source is away, and messages are acknowledged
-//! by hand: only when the pipeline has handled them (see [`crate::delivery`]).
+//! At QoS 1 and 2 the session is persistent (clean session off, or in MQTT 5 clean start off
+//! with a session that does not expire; the client id stable), so the broker keeps what is
+//! published while the source is away, and messages are acknowledged by hand: only when the
+//! pipeline has handled them (see [`crate::delivery`]). In MQTT 5 each message carries its
+//! user properties, which SQL reads as `meta(<name>)`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, Publish, QoS};
+use rumqttc::QoS;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::MqttConfig;
+use super::client::{self, Client, Connection, Event, Receipt, Received, Session};
 use super::pacing::ReadPacer;
 use crate::Result;
 use crate::backoff::Backoff;
-use crate::clock::wall_clock_ms;
 use crate::delivery::{Ack, Delivery};
 use crate::status::ConnectorStatus;
 
@@ -31,8 +33,8 @@ const QUIET: Duration = Duration::from_millis(50);
 
 /// A subscription delivering payloads into a bounded channel.
 pub struct MqttSource {
-    client: AsyncClient,
-    events: EventLoop,
+    client: Client,
+    events: Connection,
     topic: String,
     qos: QoS,
     status: Arc<ConnectorStatus>,
@@ -43,18 +45,16 @@ impl MqttSource {
     /// A source for `config`; connecting starts with [`Self::run`].
     ///
     /// # Errors
-    /// When the configuration is invalid.
+    /// When the configuration is invalid, or a TLS file cannot be read.
     pub fn try_new(config: &MqttConfig, default_client_id: &str) -> Result<Self> {
-        config.validate()?;
         let qos = config.quality_of_service()?;
-        let mut options = config.client_options(default_client_id)?;
-        if qos != QoS::AtMostOnce {
-            options.set_clean_session(false);
-            options.set_manual_acks(true);
-        }
-        let (client, mut events) = AsyncClient::new(options, REQUEST_CAPACITY);
-        // Acknowledgements are small and latency-bound: send them at once.
-        events.network_options.set_tcp_nodelay(true);
+        let settings = config.client_settings(default_client_id)?;
+        let acknowledged_by_hand = qos != QoS::AtMostOnce;
+        let session = Session {
+            persistent: acknowledged_by_hand,
+            manual_acks: acknowledged_by_hand,
+        };
+        let (client, events) = client::connect(&settings, session, REQUEST_CAPACITY);
         Ok(Self {
             client,
             events,
@@ -97,20 +97,16 @@ impl MqttSource {
                 event = pacer.read(self.events.poll()) => event,
             };
             match event {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                Ok(Event::Connected { .. }) => {
                     self.status.set_connected();
                     backoff.reset();
                     // Even with a session present: subscribing again is harmless, and some
                     // brokers keep the session but not its subscriptions.
                     self.subscribe();
                 }
-                Ok(Event::Incoming(Packet::Publish(publish))) => {
-                    let ack = (publish.qos != QoS::AtMostOnce)
-                        .then(|| acknowledgement(self.client.clone(), &publish));
-                    let delivery = Delivery::unacknowledged(publish.payload)
-                        .received(publish.topic, wall_clock_ms())
-                        .acknowledged_by(ack);
-                    if output.send(delivery).await.is_err() {
+                Ok(Event::Received(Received { delivery, receipt })) => {
+                    let ack = receipt.map(|receipt| acknowledgement(self.client.clone(), receipt));
+                    if output.send(delivery.acknowledged_by(ack)).await.is_err() {
                         break;
                     }
                 }
@@ -126,7 +122,7 @@ impl MqttSource {
             }
         }
         self.send_last_acknowledgements(&output).await;
-        let _ = self.client.try_disconnect();
+        self.client.disconnect();
     }
 
     /// After a stop, keeps the connection until the pipeline has finished with what it
@@ -151,20 +147,14 @@ impl MqttSource {
     }
 
     fn subscribe(&self) {
-        if let Err(error) = self.client.try_subscribe(&self.topic, self.qos) {
-            self.status
-                .set_disconnected(format!("subscribing to '{}': {error}", self.topic));
+        if let Err(error) = self.client.subscribe(&self.topic, self.qos) {
+            self.status.set_disconnected(error.to_string());
         }
     }
 }
 
-/// The acknowledgement of `publish`, sent on `client` once the pipeline has handled it.
-fn acknowledgement(client: AsyncClient, publish: &Publish) -> Ack {
-    let mut receipt = Publish::new("", publish.qos, Vec::new());
-    receipt.pkid = publish.pkid;
-    Ack::new(move || {
-        // A full request queue or a closed connection leaves it unacknowledged: the broker
-        // delivers it again, which at-least-once allows.
-        let _ = client.try_ack(&receipt);
-    })
+/// The acknowledgement of the message `receipt` is for, sent on `client` once the pipeline
+/// has handled it.
+fn acknowledgement(client: Client, receipt: Receipt) -> Ack {
+    Ack::new(move || client.acknowledge(receipt))
 }
