@@ -1,6 +1,7 @@
 //! Codecs: stream schemas, the [`Decoder`] and [`Encoder`] roles, and the conversions
 //! between message payloads and record batches.
 
+mod builders;
 pub mod csv;
 mod decoder;
 mod encoder;
@@ -8,7 +9,11 @@ mod error;
 pub mod json;
 mod message;
 mod metadata;
+mod pending;
 pub mod schema;
+#[cfg(test)]
+mod test_support;
+mod value_writers;
 
 pub use decoder::{DecodeBatch, DecodedBatch, Decoder};
 pub use encoder::{EncodedMessages, Encoder, MessageBuffer};

@@ -4,18 +4,14 @@
 
 use std::io::Write as _;
 
-use arrow::array::{
-    Array, ArrayAccessor, ArrowPrimitiveType, AsArray, BooleanArray, PrimitiveArray, RecordBatch,
-};
+use arrow::array::{Array, RecordBatch};
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{
-    DataType, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, Schema,
-    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
-};
+use arrow::datatypes::Schema;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use super::CsvDialect;
 use crate::Result;
+use crate::codec::value_writers::{ScalarText, ValueWriter, scalar_writer};
 use crate::codec::{EncodedMessages, MessageBuffer};
 
 /// How a batch becomes messages.
@@ -189,99 +185,41 @@ impl<'a> FieldWriter<'a> {
     }
 }
 
-/// Writes the text of one non-null value.
-trait ValueWriter {
-    /// Writes the value at `row`; false if it has no text and stands as a null.
-    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool;
-}
-
+/// The writer of `array`'s values: the scalar types' own, Arrow's display form for the rest.
 fn value_writer<'a>(array: &'a dyn Array) -> Result<Box<dyn ValueWriter + 'a>> {
-    Ok(match array.data_type() {
-        DataType::Boolean => Box::new(BoolWriter(array.as_boolean())),
-        DataType::Int8 => Box::new(IntWriter(array.as_primitive::<Int8Type>())),
-        DataType::Int16 => Box::new(IntWriter(array.as_primitive::<Int16Type>())),
-        DataType::Int32 => Box::new(IntWriter(array.as_primitive::<Int32Type>())),
-        DataType::Int64 => Box::new(IntWriter(array.as_primitive::<Int64Type>())),
-        DataType::UInt8 => Box::new(IntWriter(array.as_primitive::<UInt8Type>())),
-        DataType::UInt16 => Box::new(IntWriter(array.as_primitive::<UInt16Type>())),
-        DataType::UInt32 => Box::new(IntWriter(array.as_primitive::<UInt32Type>())),
-        DataType::UInt64 => Box::new(IntWriter(array.as_primitive::<UInt64Type>())),
-        DataType::Float32 => Box::new(FloatWriter(array.as_primitive::<Float32Type>())),
-        DataType::Float64 => Box::new(FloatWriter(array.as_primitive::<Float64Type>())),
-        DataType::Utf8 => Box::new(StringWriter(array.as_string::<i32>())),
-        DataType::LargeUtf8 => Box::new(StringWriter(array.as_string::<i64>())),
-        DataType::Utf8View => Box::new(StringWriter(array.as_string_view())),
-        _ => Box::new(DisplayWriter(ArrayFormatter::try_new(
-            array,
-            &FORMAT_OPTIONS,
-        )?)),
-    })
+    if let Some(writer) = scalar_writer::<CsvText>(array) {
+        return Ok(writer);
+    }
+    let formatter = ArrayFormatter::try_new(array, &FORMAT_OPTIONS)?;
+    Ok(Box::new(DisplayWriter(formatter)))
 }
 
-struct BoolWriter<'a>(&'a BooleanArray);
+/// The CSV text of floats and strings: floats in their shortest round-tripping form, strings
+/// as they are (the record quotes them if needed).
+enum CsvText {}
 
-impl ValueWriter for BoolWriter<'_> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
-        out.extend_from_slice(if self.0.value(row) { b"true" } else { b"false" });
-        true
+impl ScalarText for CsvText {
+    fn write_f32(value: f32, out: &mut Vec<u8>) -> bool {
+        write_finite(value, value.is_finite(), out)
+    }
+
+    fn write_f64(value: f64, out: &mut Vec<u8>) -> bool {
+        write_finite(value, value.is_finite(), out)
+    }
+
+    fn write_str(text: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
-struct IntWriter<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
-
-impl<T: ArrowPrimitiveType> ValueWriter for IntWriter<'_, T>
-where
-    T::Native: itoa::Integer,
-{
-    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
-        out.extend_from_slice(itoa::Buffer::new().format(self.0.value(row)).as_bytes());
-        true
+/// Writes `value`, if `finite`, as the shortest text that reads back as the same float; false,
+/// writing nothing, for NaN and infinities, which the decoder (like JSON's) does not take:
+/// they stand as nulls.
+fn write_finite(value: impl ryu::Float, finite: bool, out: &mut Vec<u8>) -> bool {
+    if finite {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
     }
-}
-
-/// Writes floats in their shortest round-tripping form.
-struct FloatWriter<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
-
-impl<T: ArrowPrimitiveType> ValueWriter for FloatWriter<'_, T>
-where
-    T::Native: CsvFloat,
-{
-    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
-        self.0.value(row).write_csv(out)
-    }
-}
-
-/// A float as CSV text.
-trait CsvFloat {
-    /// Writes the shortest text that reads back as the same float; false, writing nothing,
-    /// for NaN and infinities, which the decoder (like JSON's) does not take: they stand as
-    /// nulls.
-    fn write_csv(self, out: &mut Vec<u8>) -> bool;
-}
-
-macro_rules! csv_float {
-    ($($float:ty),*) => {$(
-        impl CsvFloat for $float {
-            fn write_csv(self, out: &mut Vec<u8>) -> bool {
-                if !self.is_finite() {
-                    return false;
-                }
-                out.extend_from_slice(ryu::Buffer::new().format_finite(self).as_bytes());
-                true
-            }
-        }
-    )*};
-}
-
-csv_float!(f32, f64);
-
-struct StringWriter<A>(A);
-
-impl<'a, A: ArrayAccessor<Item = &'a str>> ValueWriter for StringWriter<A> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
-        out.extend_from_slice(self.0.value(row).as_bytes());
-        true
-    }
+    finite
 }
 
 /// Writes values through Arrow's display formatting: timestamps in RFC 3339, and the text

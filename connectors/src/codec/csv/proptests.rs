@@ -8,24 +8,17 @@ use arrow::array::{
     ArrayRef, BooleanArray, Float32Array, Float64Array, Int8Array, Int64Array, RecordBatch,
     StringArray, TimestampMillisecondArray, UInt32Array, UInt64Array,
 };
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use proptest::prelude::*;
 
 use super::{CsvDecoder, CsvDialect, CsvEncoder, CsvFields, CsvFormat};
 use crate::codec::DecodeBatch;
+use crate::codec::test_support::scalar_fields;
 
 fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("b", DataType::Boolean, true),
-        Field::new("i8", DataType::Int8, true),
-        Field::new("i64", DataType::Int64, true),
-        Field::new("u32", DataType::UInt32, true),
-        Field::new("u64", DataType::UInt64, true),
-        Field::new("f32", DataType::Float32, true),
-        Field::new("f64", DataType::Float64, true),
-        Field::new("s", DataType::Utf8, true),
-        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
-    ]))
+    let mut fields = scalar_fields();
+    fields.push(Field::new("f32", DataType::Float32, true));
+    Arc::new(Schema::new(fields))
 }
 
 fn names() -> CsvFields {
@@ -55,23 +48,23 @@ fn batch() -> impl Strategy<Value = RecordBatch> {
             (column(any::<i64>(), rows), column(any::<u32>(), rows)),
             (
                 column(any::<u64>(), rows),
-                column(finite(any::<f32>(), f32::is_finite), rows),
+                column(finite(any::<f64>(), f64::is_finite), rows),
             ),
-            column(finite(any::<f64>(), f64::is_finite), rows),
             column(any::<String>(), rows),
             column(-62_135_596_800_000i64..253_402_300_799_999, rows),
+            column(finite(any::<f32>(), f32::is_finite), rows),
         )
-            .prop_map(|((b, i8), (i64, u32), (u64, f32), f64, s, ts)| {
+            .prop_map(|((b, i8), (i64, u32), (u64, f64), s, ts, f32)| {
                 let columns: Vec<ArrayRef> = vec![
                     Arc::new(BooleanArray::from(b)),
                     Arc::new(Int8Array::from(i8)),
                     Arc::new(Int64Array::from(i64)),
                     Arc::new(UInt32Array::from(u32)),
                     Arc::new(UInt64Array::from(u64)),
-                    Arc::new(Float32Array::from(f32)),
                     Arc::new(Float64Array::from(f64)),
                     Arc::new(StringArray::from(s)),
                     Arc::new(TimestampMillisecondArray::from(ts)),
+                    Arc::new(Float32Array::from(f32)),
                 ];
                 RecordBatch::try_new(schema(), columns).unwrap()
             })

@@ -7,10 +7,10 @@ use arrow::array::{
     Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use arrow::util::pretty::pretty_format_batches;
 use serde_json::json;
 
 use super::*;
+use crate::codec::test_support::{error_messages, pretty, reading_schema, texts};
 use crate::codec::{DecodeBatch, DecodedBatch, Message};
 use crate::registry::registry;
 
@@ -20,14 +20,6 @@ fn schema(fields: &[(&str, DataType)]) -> SchemaRef {
         .map(|(name, data_type)| Field::new(*name, data_type.clone(), true))
         .collect();
     Arc::new(Schema::new(fields))
-}
-
-fn reading_schema() -> SchemaRef {
-    schema(&[
-        ("user_id", DataType::Int64),
-        ("score", DataType::Float64),
-        ("device", DataType::Utf8),
-    ])
 }
 
 fn declared(names: &[&str]) -> CsvFields {
@@ -42,26 +34,8 @@ fn decode<M: Message>(schema: SchemaRef, fields: &CsvFields, payloads: &[M]) -> 
     decoder(schema, fields).decode_batch(payloads).unwrap()
 }
 
-fn pretty(batch: &RecordBatch) -> String {
-    pretty_format_batches(std::slice::from_ref(batch))
-        .unwrap()
-        .to_string()
-}
-
-fn error_messages(decoded: &DecodedBatch) -> Vec<String> {
-    decoded
-        .errors
-        .iter()
-        .map(|e| format!("{}: {}", e.index, e.error))
-        .collect()
-}
-
 fn encode(encoder: &mut CsvEncoder, batch: &RecordBatch) -> Vec<String> {
-    let messages = encoder.encode(batch).unwrap();
-    messages
-        .iter()
-        .map(|m| String::from_utf8(m.to_vec()).unwrap())
-        .collect()
+    texts(encoder.encode(batch).unwrap())
 }
 
 #[test]

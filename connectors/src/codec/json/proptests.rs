@@ -5,11 +5,12 @@ use crate::codec::{DecodeBatch, Message};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::{JsonDecoder, JsonEncoder, JsonFormat};
+use crate::codec::test_support::scalar_fields;
 
 fn schema() -> SchemaRef {
     let point = DataType::Struct(
@@ -19,18 +20,14 @@ fn schema() -> SchemaRef {
         ]
         .into(),
     );
-    Arc::new(Schema::new(vec![
-        Field::new("b", DataType::Boolean, true),
-        Field::new("i8", DataType::Int8, true),
-        Field::new("i64", DataType::Int64, true),
-        Field::new("u32", DataType::UInt32, true),
-        Field::new("u64", DataType::UInt64, true),
-        Field::new("f64", DataType::Float64, true),
-        Field::new("s", DataType::Utf8, true),
-        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
-        Field::new("point", point, true),
-        Field::new("list", DataType::new_list(DataType::Int64, true), true),
-    ]))
+    let mut fields = scalar_fields();
+    fields.push(Field::new("point", point, true));
+    fields.push(Field::new(
+        "list",
+        DataType::new_list(DataType::Int64, true),
+        true,
+    ));
+    Arc::new(Schema::new(fields))
 }
 
 fn nullable(value: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {

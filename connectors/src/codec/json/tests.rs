@@ -1,24 +1,16 @@
 //! Tests of the JSON decoder and encoder: rows out for payloads in, and what a bad payload costs.
 
+use crate::codec::test_support::{error_messages, pretty, reading_schema, texts};
 use crate::codec::{DecodeBatch, DecodedBatch};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use arrow::util::pretty::pretty_format_batches;
 
 use super::*;
 
 fn schema(fields: Vec<Field>) -> SchemaRef {
     Arc::new(Schema::new(fields))
-}
-
-fn reading_schema() -> SchemaRef {
-    schema(vec![
-        Field::new("user_id", DataType::Int64, true),
-        Field::new("score", DataType::Float64, true),
-        Field::new("device", DataType::Utf8, true),
-    ])
 }
 
 fn decode(schema: SchemaRef, payloads: &[&str]) -> DecodedBatch {
@@ -28,27 +20,8 @@ fn decode(schema: SchemaRef, payloads: &[&str]) -> DecodedBatch {
         .unwrap()
 }
 
-fn pretty(batch: &RecordBatch) -> String {
-    pretty_format_batches(std::slice::from_ref(batch))
-        .unwrap()
-        .to_string()
-}
-
 fn encode(batch: &RecordBatch, format: JsonFormat) -> Vec<String> {
-    let mut encoder = JsonEncoder::new(format);
-    let messages = encoder.encode(batch).unwrap();
-    messages
-        .iter()
-        .map(|m| String::from_utf8(m.to_vec()).unwrap())
-        .collect()
-}
-
-fn error_messages(decoded: &DecodedBatch) -> Vec<String> {
-    decoded
-        .errors
-        .iter()
-        .map(|e| format!("{}: {}", e.index, e.error))
-        .collect()
+    texts(JsonEncoder::new(format).encode(batch).unwrap())
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod layout;
 mod tokens;
 mod values;
 
-use arrow::array::{RecordBatch, RecordBatchOptions};
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
 pub use self::layout::CsvFields;
@@ -22,6 +22,7 @@ use self::tokens::{Token, Tokenizer};
 use super::CsvDialect;
 use crate::Result;
 use crate::codec::DecodeError;
+use crate::codec::pending::PendingRows;
 
 /// The most characters of a bad value an error message repeats.
 const SHOWN_CHARS: usize = 40;
@@ -36,7 +37,7 @@ pub struct CsvDecoder {
     from_header: bool,
     layout: Layout,
     tokenizer: Tokenizer,
-    rows: usize,
+    rows: PendingRows,
 }
 
 impl CsvDecoder {
@@ -61,7 +62,7 @@ impl CsvDecoder {
             from_header: *fields == CsvFields::Header,
             layout,
             tokenizer: Tokenizer::new(dialect),
-            rows: 0,
+            rows: PendingRows::default(),
         })
     }
 
@@ -76,19 +77,12 @@ impl CsvDecoder {
     /// # Errors
     /// What is wrong with the payload; the rows buffered before it are kept.
     pub fn push(&mut self, payload: &[u8]) -> Result<usize, DecodeError> {
-        let before = self.rows;
-        match self.read_payload(payload) {
-            Ok(rows) => {
-                self.rows += rows;
-                Ok(rows)
-            }
-            Err(error) => {
-                self.columns
-                    .iter_mut()
-                    .for_each(|column| column.truncate(before));
-                Err(error)
-            }
-        }
+        let read = self.read_payload(payload);
+        self.rows.add(read, |rows| {
+            self.columns
+                .iter_mut()
+                .for_each(|column| column.truncate(rows));
+        })
     }
 
     fn read_payload(&mut self, mut payload: &[u8]) -> Result<usize, DecodeError> {
@@ -157,7 +151,7 @@ impl CsvDecoder {
             return Err(csv_error(record, reason));
         }
         for &column in self.layout.absent() {
-            self.columns[column].append_null();
+            self.columns[column].push_null();
         }
         Ok(true)
     }
@@ -165,7 +159,7 @@ impl CsvDecoder {
     fn append(&mut self, column: usize, token: Token) -> Result<(), Unfit> {
         let column = &mut self.columns[column];
         if token.len == 0 && !token.quoted {
-            column.append_null();
+            column.push_null();
             return Ok(());
         }
         column.append(self.tokenizer.text(token))
@@ -211,18 +205,12 @@ impl CsvDecoder {
     /// # Errors
     /// Only on a bug: the columns always match the schema.
     pub fn flush(&mut self) -> Result<RecordBatch> {
-        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
-        self.rows = 0;
         let columns = self
             .columns
             .iter_mut()
             .map(|column| column.finish())
             .collect();
-        Ok(RecordBatch::try_new_with_options(
-            self.schema.clone(),
-            columns,
-            &options,
-        )?)
+        self.rows.flush(&self.schema, columns)
     }
 }
 

@@ -1,41 +1,39 @@
-//! Column builders that a payload appends to and that roll back when the payload fails.
+//! The columns JSON values append to: the shared rollback builders for scalar types, each
+//! reading the value at the scanner's cursor, and the struct and list columns built of them.
 //!
-//! Arrow's own builders cannot drop values once appended; these can (`truncate`), which is what
-//! lets one bad payload be skipped without rebuilding the rest of its batch.
+//! The builders can drop what a payload appended (`truncate`), which is what lets one bad
+//! payload be skipped without rebuilding the rest of its batch.
 
 use std::sync::Arc;
 
-use arrow::array::builder::{BooleanBufferBuilder, NullBufferBuilder};
-use arrow::array::{
-    ArrayRef, BooleanArray, ListArray, NullArray, PrimitiveArray, StringArray, StructArray,
-};
-use arrow::buffer::{OffsetBuffer, ScalarBuffer};
-use arrow::datatypes::{
-    DataType, Field, FieldRef, Fields, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, TimeUnit, TimestampMillisecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
-};
+use arrow::array::{ArrayRef, ListArray, StructArray};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{DataType, Field, FieldRef, Fields};
 
 use super::scanner::{Scanner, check_utf8};
 use super::values::ReadJson;
 use crate::codec::DecodeError;
+use crate::codec::builders::{
+    BooleanValues, NullValues, Nullable, Offsets, PrimitiveValues, RollbackBuilder, Slots,
+    StringValues, scalar_builder,
+};
 use crate::{Error, Result};
 
 /// A column that JSON values append to.
-pub(super) trait ColumnBuilder: Send {
+pub(super) trait ColumnBuilder: RollbackBuilder {
     /// Appends the non-null value at the cursor.
     fn append(
         &mut self,
         scanner: &mut Scanner<'_>,
         scratch: &mut Vec<u8>,
     ) -> Result<(), DecodeError>;
-    /// Appends a null.
-    fn append_null(&mut self);
-    /// The number of values appended since the last `finish`.
-    fn len(&self) -> usize;
-    /// Drops every value after the first `len`.
-    fn truncate(&mut self, len: usize);
-    /// Returns the values appended so far as an array and starts again empty.
-    fn finish(&mut self) -> ArrayRef;
+}
+
+/// Any column boxed, as [`scalar_builder`] returns the builders it picks.
+impl<C: ColumnBuilder + 'static> From<C> for Box<dyn ColumnBuilder> {
+    fn from(column: C) -> Self {
+        Box::new(column)
+    }
 }
 
 /// A builder for a column of `data_type`.
@@ -43,25 +41,12 @@ pub(super) trait ColumnBuilder: Send {
 /// # Errors
 /// When the type is not one a stream schema can declare.
 pub(super) fn builder_for(data_type: &DataType) -> Result<Box<dyn ColumnBuilder>> {
+    if let Some(column) = scalar_builder(data_type) {
+        return Ok(column);
+    }
     Ok(match data_type {
-        DataType::Null => Box::new(NullColumn { len: 0 }),
-        DataType::Boolean => Box::new(BooleanColumn::default()),
-        DataType::Int8 => Box::new(PrimitiveColumn::<Int8Type>::default()),
-        DataType::Int16 => Box::new(PrimitiveColumn::<Int16Type>::default()),
-        DataType::Int32 => Box::new(PrimitiveColumn::<Int32Type>::default()),
-        DataType::Int64 => Box::new(PrimitiveColumn::<Int64Type>::default()),
-        DataType::UInt8 => Box::new(PrimitiveColumn::<UInt8Type>::default()),
-        DataType::UInt16 => Box::new(PrimitiveColumn::<UInt16Type>::default()),
-        DataType::UInt32 => Box::new(PrimitiveColumn::<UInt32Type>::default()),
-        DataType::UInt64 => Box::new(PrimitiveColumn::<UInt64Type>::default()),
-        DataType::Float32 => Box::new(PrimitiveColumn::<Float32Type>::default()),
-        DataType::Float64 => Box::new(PrimitiveColumn::<Float64Type>::default()),
-        DataType::Timestamp(TimeUnit::Millisecond, None) => {
-            Box::new(PrimitiveColumn::<TimestampMillisecondType>::default())
-        }
-        DataType::Utf8 => Box::new(StringColumn::default()),
-        DataType::Struct(fields) => Box::new(StructColumn::try_new(fields)?),
-        DataType::List(element) => Box::new(ListColumn::try_new(element)?),
+        DataType::Struct(fields) => Box::new(struct_column(fields)?),
+        DataType::List(element) => Box::new(list_column(element)?),
         other => {
             return Err(Error::Config(format!(
                 "JSON cannot decode columns of type {other}"
@@ -78,145 +63,30 @@ fn type_error(scanner: &mut Scanner<'_>, expected: &'static str) -> DecodeError 
     }
 }
 
-struct NullColumn {
-    len: usize,
-}
-
-impl ColumnBuilder for NullColumn {
+impl ColumnBuilder for NullValues {
     fn append(&mut self, scanner: &mut Scanner<'_>, _: &mut Vec<u8>) -> Result<(), DecodeError> {
         Err(type_error(scanner, "null"))
     }
-
-    fn append_null(&mut self) {
-        self.len += 1;
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.len = len;
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        Arc::new(NullArray::new(std::mem::take(&mut self.len)))
-    }
 }
 
-struct PrimitiveColumn<T: ReadJson> {
-    values: Vec<T::Native>,
-    nulls: NullBufferBuilder,
-}
-
-impl<T: ReadJson> Default for PrimitiveColumn<T> {
-    fn default() -> Self {
-        Self {
-            values: Vec::new(),
-            nulls: NullBufferBuilder::new(0),
-        }
-    }
-}
-
-impl<T: ReadJson> ColumnBuilder for PrimitiveColumn<T> {
+impl<T: ReadJson> ColumnBuilder for PrimitiveValues<T> {
     fn append(&mut self, scanner: &mut Scanner<'_>, _: &mut Vec<u8>) -> Result<(), DecodeError> {
-        self.values.push(T::read(scanner)?);
-        self.nulls.append_non_null();
+        self.push(T::read(scanner)?);
         Ok(())
     }
-
-    fn append_null(&mut self) {
-        self.values.push(T::Native::default());
-        self.nulls.append_null();
-    }
-
-    fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.values.truncate(len);
-        self.nulls.truncate(len);
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        let capacity = self.values.len();
-        let values = std::mem::replace(&mut self.values, Vec::with_capacity(capacity));
-        Arc::new(PrimitiveArray::<T>::new(
-            ScalarBuffer::from(values),
-            self.nulls.finish(),
-        ))
-    }
 }
 
-struct BooleanColumn {
-    values: BooleanBufferBuilder,
-    nulls: NullBufferBuilder,
-}
-
-impl Default for BooleanColumn {
-    fn default() -> Self {
-        Self {
-            values: BooleanBufferBuilder::new(0),
-            nulls: NullBufferBuilder::new(0),
-        }
-    }
-}
-
-impl ColumnBuilder for BooleanColumn {
+impl ColumnBuilder for BooleanValues {
     fn append(&mut self, scanner: &mut Scanner<'_>, _: &mut Vec<u8>) -> Result<(), DecodeError> {
         let value = scanner
             .read_bool()?
             .ok_or_else(|| type_error(scanner, "bool"))?;
-        self.values.append(value);
-        self.nulls.append_non_null();
-        Ok(())
-    }
-
-    fn append_null(&mut self) {
-        self.values.append(false);
-        self.nulls.append_null();
-    }
-
-    fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.values.truncate(len);
-        self.nulls.truncate(len);
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        Arc::new(BooleanArray::new(self.values.finish(), self.nulls.finish()))
-    }
-}
-
-struct StringColumn {
-    offsets: Vec<i32>,
-    data: Vec<u8>,
-    nulls: NullBufferBuilder,
-}
-
-impl Default for StringColumn {
-    fn default() -> Self {
-        Self {
-            offsets: vec![0],
-            data: Vec::new(),
-            nulls: NullBufferBuilder::new(0),
-        }
-    }
-}
-
-impl StringColumn {
-    fn push_offset(&mut self) -> Result<(), DecodeError> {
-        let end = i32::try_from(self.data.len()).map_err(|_| DecodeError::TooLarge)?;
-        self.offsets.push(end);
+        self.push(value);
         Ok(())
     }
 }
 
-impl ColumnBuilder for StringColumn {
+impl ColumnBuilder for StringValues {
     fn append(
         &mut self,
         scanner: &mut Scanner<'_>,
@@ -225,42 +95,10 @@ impl ColumnBuilder for StringColumn {
         let text = scanner
             .read_string(scratch)?
             .ok_or_else(|| type_error(scanner, "string"))?;
-        if std::str::from_utf8(text).is_err() {
-            return Err(DecodeError::InvalidUtf8 {
-                column: String::new(),
-            });
-        }
-        self.data.extend_from_slice(text);
-        self.push_offset()?;
-        self.nulls.append_non_null();
-        Ok(())
-    }
-
-    fn append_null(&mut self) {
-        // The data length was checked to fit an i32 when the last value was appended.
-        self.offsets.push(*self.offsets.last().unwrap_or(&0));
-        self.nulls.append_null();
-    }
-
-    fn len(&self) -> usize {
-        self.offsets.len() - 1
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.offsets.truncate(len + 1);
-        let end = self.offsets.last().map_or(0, |&end| end as usize);
-        self.data.truncate(end);
-        self.nulls.truncate(len);
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        let rows = self.len();
-        let offsets = std::mem::replace(&mut self.offsets, Vec::with_capacity(rows + 1));
-        self.offsets.push(0);
-        let data = std::mem::take(&mut self.data);
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-        // Every value was checked to be UTF-8 as it was appended.
-        Arc::new(StringArray::new(offsets, data.into(), self.nulls.finish()))
+        let text = std::str::from_utf8(text).map_err(|_| DecodeError::InvalidUtf8 {
+            column: String::new(),
+        })?;
+        Ok(self.push(text)?)
     }
 }
 
@@ -311,7 +149,7 @@ impl ObjectColumns {
         }
         for (column, seen) in self.columns.iter_mut().zip(&self.seen) {
             if !seen {
-                column.append_null();
+                column.push_null();
             }
         }
         scanner.leave();
@@ -337,7 +175,7 @@ impl ObjectColumns {
                 self.seen[index] = true;
                 let column = &mut self.columns[index];
                 if scanner.consume_null()? {
-                    column.append_null();
+                    column.push_null();
                     return Ok(());
                 }
                 column
@@ -349,10 +187,10 @@ impl ObjectColumns {
     }
 
     /// Appends a null to every column.
-    pub(super) fn append_nulls(&mut self) {
+    pub(super) fn push_nulls(&mut self) {
         self.columns
             .iter_mut()
-            .for_each(|column| column.append_null());
+            .for_each(|column| column.push_null());
     }
 
     /// Drops every row after the first `len`.
@@ -371,21 +209,21 @@ impl ObjectColumns {
     }
 }
 
-struct StructColumn {
+/// A struct column: one child column per field.
+type StructColumn = Nullable<StructFields>;
+
+/// The values of a struct column: the fields, and a child column for each.
+struct StructFields {
     fields: Fields,
     children: ObjectColumns,
-    nulls: NullBufferBuilder,
 }
 
-impl StructColumn {
-    fn try_new(fields: &Fields) -> Result<Self> {
-        let children = ObjectColumns::try_new(fields)?;
-        Ok(Self {
-            fields: fields.clone(),
-            children,
-            nulls: NullBufferBuilder::new(0),
-        })
-    }
+fn struct_column(fields: &Fields) -> Result<StructColumn> {
+    let children = ObjectColumns::try_new(fields)?;
+    Ok(Nullable::new(StructFields {
+        fields: fields.clone(),
+        children,
+    }))
 }
 
 impl ColumnBuilder for StructColumn {
@@ -397,29 +235,21 @@ impl ColumnBuilder for StructColumn {
         if scanner.peek() != Some(b'{') {
             return Err(type_error(scanner, "struct (an object)"));
         }
-        self.children.read_object(scanner, scratch)?;
-        self.nulls.append_non_null();
-        Ok(())
+        self.try_push_row(|record| record.children.read_object(scanner, scratch))
     }
+}
 
-    fn append_null(&mut self) {
-        self.children.append_nulls();
-        self.nulls.append_null();
-    }
-
-    fn len(&self) -> usize {
-        self.nulls.len()
+impl Slots for StructFields {
+    fn push_placeholder(&mut self) {
+        self.children.push_nulls();
     }
 
     fn truncate(&mut self, len: usize) {
         self.children.truncate(len);
-        self.nulls.truncate(len);
     }
 
-    fn finish(&mut self) -> ArrayRef {
-        let rows = self.len();
+    fn finish(&mut self, rows: usize, nulls: Option<NullBuffer>) -> ArrayRef {
         let arrays = self.children.finish();
-        let nulls = self.nulls.finish();
         if self.fields.is_empty() {
             return Arc::new(StructArray::new_empty_fields(rows, nulls));
         }
@@ -427,27 +257,40 @@ impl ColumnBuilder for StructColumn {
     }
 }
 
-struct ListColumn {
+/// A list column: the elements of every list in one child column.
+type ListColumn = Nullable<ListElements>;
+
+/// The values of a list column: the elements, and where each list ends.
+struct ListElements {
     element: FieldRef,
-    offsets: Vec<i32>,
+    offsets: Offsets,
     values: Box<dyn ColumnBuilder>,
-    nulls: NullBufferBuilder,
 }
 
-impl ListColumn {
-    fn try_new(element: &FieldRef) -> Result<Self> {
-        let values = builder_for(element.data_type())?;
-        let element = Arc::new(Field::new(
-            element.name(),
-            element.data_type().clone(),
-            true,
-        ));
-        Ok(Self {
-            element,
-            offsets: vec![0],
-            values,
-            nulls: NullBufferBuilder::new(0),
-        })
+fn list_column(element: &FieldRef) -> Result<ListColumn> {
+    let values = builder_for(element.data_type())?;
+    let element = Arc::new(Field::new(
+        element.name(),
+        element.data_type().clone(),
+        true,
+    ));
+    Ok(Nullable::new(ListElements {
+        element,
+        offsets: Offsets::default(),
+        values,
+    }))
+}
+
+impl ListElements {
+    /// Reads the elements of the array the cursor is in into the child column, and ends the
+    /// list after them.
+    fn read_list(
+        &mut self,
+        scanner: &mut Scanner<'_>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), DecodeError> {
+        self.read_elements(scanner, scratch)?;
+        Ok(self.offsets.push(self.values.len())?)
     }
 
     fn read_elements(
@@ -460,7 +303,7 @@ impl ListColumn {
         }
         loop {
             if scanner.consume_null()? {
-                self.values.append_null();
+                self.values.push_null();
             } else {
                 self.values.append(scanner, scratch)?;
             }
@@ -468,12 +311,6 @@ impl ListColumn {
                 return Ok(());
             }
         }
-    }
-
-    fn push_offset(&mut self) -> Result<(), DecodeError> {
-        let end = i32::try_from(self.values.len()).map_err(|_| DecodeError::TooLarge)?;
-        self.offsets.push(end);
-        Ok(())
     }
 }
 
@@ -488,38 +325,25 @@ impl ColumnBuilder for ListColumn {
         }
         scanner.enter()?;
         scanner.expect(b'[', "'['")?;
-        self.read_elements(scanner, scratch)?;
+        self.try_push_row(|list| list.read_list(scanner, scratch))?;
         scanner.leave();
-        self.push_offset()?;
-        self.nulls.append_non_null();
         Ok(())
     }
+}
 
-    fn append_null(&mut self) {
-        self.offsets.push(*self.offsets.last().unwrap_or(&0));
-        self.nulls.append_null();
-    }
-
-    fn len(&self) -> usize {
-        self.offsets.len() - 1
+impl Slots for ListElements {
+    fn push_placeholder(&mut self) {
+        self.offsets.push_empty();
     }
 
     fn truncate(&mut self, len: usize) {
-        self.offsets.truncate(len + 1);
-        let end = self.offsets.last().map_or(0, |&end| end as usize);
+        let end = self.offsets.truncate(len);
         self.values.truncate(end);
-        self.nulls.truncate(len);
     }
 
-    fn finish(&mut self) -> ArrayRef {
-        let offsets = std::mem::replace(&mut self.offsets, vec![0]);
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    fn finish(&mut self, _: usize, nulls: Option<NullBuffer>) -> ArrayRef {
+        let offsets = self.offsets.finish();
         let values = self.values.finish();
-        Arc::new(ListArray::new(
-            self.element.clone(),
-            offsets,
-            values,
-            self.nulls.finish(),
-        ))
+        Arc::new(ListArray::new(self.element.clone(), offsets, values, nulls))
     }
 }

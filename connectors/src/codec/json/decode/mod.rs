@@ -9,13 +9,14 @@ mod columns;
 mod scanner;
 mod values;
 
-use arrow::array::{RecordBatch, RecordBatchOptions};
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
 use self::columns::ObjectColumns;
 use self::scanner::Scanner;
 use crate::Result;
 use crate::codec::DecodeError;
+use crate::codec::pending::PendingRows;
 
 /// The error for a value where an object belongs: a syntax error if it is not even JSON.
 fn not_an_object(scanner: &mut Scanner<'_>) -> DecodeError {
@@ -38,7 +39,7 @@ pub struct JsonDecoder {
     schema: SchemaRef,
     row: ObjectColumns,
     scratch: Vec<u8>,
-    rows: usize,
+    rows: PendingRows,
 }
 
 impl JsonDecoder {
@@ -52,7 +53,7 @@ impl JsonDecoder {
             schema,
             row,
             scratch: Vec::new(),
-            rows: 0,
+            rows: PendingRows::default(),
         })
     }
 
@@ -63,7 +64,7 @@ impl JsonDecoder {
 
     /// The rows buffered since the last [`Self::flush`].
     pub fn buffered_rows(&self) -> usize {
-        self.rows
+        self.rows.count()
     }
 
     /// Appends the rows of one payload, or, if it is malformed or mistyped, nothing at all;
@@ -72,17 +73,8 @@ impl JsonDecoder {
     /// # Errors
     /// What is wrong with the payload; the rows buffered before it are kept.
     pub fn push(&mut self, payload: &[u8]) -> Result<usize, DecodeError> {
-        let before = self.rows;
-        match self.read_payload(payload) {
-            Ok(rows) => {
-                self.rows += rows;
-                Ok(rows)
-            }
-            Err(error) => {
-                self.row.truncate(before);
-                Err(error)
-            }
-        }
+        let read = self.read_payload(payload);
+        self.rows.add(read, |rows| self.row.truncate(rows))
     }
 
     fn read_payload(&mut self, payload: &[u8]) -> Result<usize, DecodeError> {
@@ -126,13 +118,7 @@ impl JsonDecoder {
     /// # Errors
     /// Only on a bug: the columns always match the schema.
     pub fn flush(&mut self) -> Result<RecordBatch> {
-        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
-        self.rows = 0;
         let columns = self.row.finish();
-        Ok(RecordBatch::try_new_with_options(
-            self.schema.clone(),
-            columns,
-            &options,
-        )?)
+        self.rows.flush(&self.schema, columns)
     }
 }

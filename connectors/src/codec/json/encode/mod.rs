@@ -4,21 +4,18 @@
 
 mod floats;
 
-use arrow::array::{
-    Array, ArrayAccessor, ArrayRef, AsArray, BooleanArray, GenericListArray, OffsetSizeTrait,
-    PrimitiveArray, RecordBatch,
-};
+use arrow::array::{Array, ArrayRef, AsArray, GenericListArray, OffsetSizeTrait, RecordBatch};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{
-    ArrowPrimitiveType, DataType, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    DataType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use chrono::{DateTime, SecondsFormat};
 
 use self::floats::JsonFloat;
 use crate::Result;
+use crate::codec::value_writers::{ScalarText, ValueWriter, scalar_writer};
 use crate::codec::{EncodedMessages, MessageBuffer};
 
 /// How a batch becomes messages.
@@ -86,11 +83,6 @@ impl JsonEncoder {
     }
 }
 
-/// Writes one non-null value of an array.
-trait ValueWriter {
-    fn write(&self, row: usize, out: &mut Vec<u8>);
-}
-
 /// A key and the writer of its values.
 struct FieldWriter<'a> {
     key: Vec<u8>,
@@ -137,30 +129,20 @@ fn write_nullable(
     row: usize,
     out: &mut Vec<u8>,
 ) {
-    if nulls.is_some_and(|nulls| nulls.is_null(row)) {
+    let is_null = nulls.is_some_and(|nulls| nulls.is_null(row));
+    if is_null || !value.write(row, out) {
         out.extend_from_slice(b"null");
-    } else {
-        value.write(row, out);
     }
 }
 
+/// The writer of `array`'s values: the scalar types' own, then timestamps, structs and lists
+/// as JSON has them, and Arrow's display form for the rest.
 fn value_writer<'a>(array: &'a dyn Array) -> Result<Box<dyn ValueWriter + 'a>> {
+    if let Some(writer) = scalar_writer::<JsonText>(array) {
+        return Ok(writer);
+    }
     Ok(match array.data_type() {
         DataType::Null => Box::new(NullWriter),
-        DataType::Boolean => Box::new(BoolWriter(array.as_boolean())),
-        DataType::Int8 => Box::new(IntWriter(array.as_primitive::<Int8Type>())),
-        DataType::Int16 => Box::new(IntWriter(array.as_primitive::<Int16Type>())),
-        DataType::Int32 => Box::new(IntWriter(array.as_primitive::<Int32Type>())),
-        DataType::Int64 => Box::new(IntWriter(array.as_primitive::<Int64Type>())),
-        DataType::UInt8 => Box::new(IntWriter(array.as_primitive::<UInt8Type>())),
-        DataType::UInt16 => Box::new(IntWriter(array.as_primitive::<UInt16Type>())),
-        DataType::UInt32 => Box::new(IntWriter(array.as_primitive::<UInt32Type>())),
-        DataType::UInt64 => Box::new(IntWriter(array.as_primitive::<UInt64Type>())),
-        DataType::Float32 => Box::new(FloatWriter(array.as_primitive::<Float32Type>())),
-        DataType::Float64 => Box::new(FloatWriter(array.as_primitive::<Float64Type>())),
-        DataType::Utf8 => Box::new(StringWriter(array.as_string::<i32>())),
-        DataType::LargeUtf8 => Box::new(StringWriter(array.as_string::<i64>())),
-        DataType::Utf8View => Box::new(StringWriter(array.as_string_view())),
         DataType::Timestamp(unit, _) => Box::new(TimestampWriter::new(array, *unit)),
         DataType::Struct(fields) => {
             let array = array.as_struct();
@@ -179,49 +161,32 @@ fn value_writer<'a>(array: &'a dyn Array) -> Result<Box<dyn ValueWriter + 'a>> {
     })
 }
 
+/// The JSON text of floats and strings: floats as [`JsonFloat`] writes them, strings quoted
+/// and escaped.
+enum JsonText {}
+
+impl ScalarText for JsonText {
+    fn write_f32(value: f32, out: &mut Vec<u8>) -> bool {
+        value.write_json(out);
+        true
+    }
+
+    fn write_f64(value: f64, out: &mut Vec<u8>) -> bool {
+        value.write_json(out);
+        true
+    }
+
+    fn write_str(text: &str, out: &mut Vec<u8>) {
+        write_string(text, out);
+    }
+}
+
+/// The values of a column of the null type: none has text.
 struct NullWriter;
 
 impl ValueWriter for NullWriter {
-    fn write(&self, _: usize, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"null");
-    }
-}
-
-struct BoolWriter<'a>(&'a BooleanArray);
-
-impl ValueWriter for BoolWriter<'_> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
-        out.extend_from_slice(if self.0.value(row) { b"true" } else { b"false" });
-    }
-}
-
-struct IntWriter<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
-
-impl<T: ArrowPrimitiveType> ValueWriter for IntWriter<'_, T>
-where
-    T::Native: itoa::Integer,
-{
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
-        out.extend_from_slice(itoa::Buffer::new().format(self.0.value(row)).as_bytes());
-    }
-}
-
-struct FloatWriter<'a, T: ArrowPrimitiveType>(&'a PrimitiveArray<T>);
-
-impl<T: ArrowPrimitiveType> ValueWriter for FloatWriter<'_, T>
-where
-    T::Native: JsonFloat,
-{
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
-        self.0.value(row).write_json(out);
-    }
-}
-
-struct StringWriter<A>(A);
-
-impl<'a, A: ArrayAccessor<Item = &'a str>> ValueWriter for StringWriter<A> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
-        write_string(self.0.value(row), out);
+    fn write(&self, _: usize, _: &mut Vec<u8>) -> bool {
+        false
     }
 }
 
@@ -256,22 +221,25 @@ impl<'a> TimestampWriter<'a> {
 }
 
 impl ValueWriter for TimestampWriter<'_> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
+    /// A time outside chrono's range has no text: it stands as a null.
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
         let nanos = i128::from(self.values[row]) * i128::from(self.nanos_per_unit);
         let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(i64::MAX);
         let subsecond = u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0);
-        match DateTime::from_timestamp(seconds, subsecond) {
-            Some(time) => write_string(&time.to_rfc3339_opts(SecondsFormat::AutoSi, true), out),
-            None => out.extend_from_slice(b"null"),
-        }
+        let Some(time) = DateTime::from_timestamp(seconds, subsecond) else {
+            return false;
+        };
+        write_string(&time.to_rfc3339_opts(SecondsFormat::AutoSi, true), out);
+        true
     }
 }
 
 struct StructWriter<'a>(Vec<FieldWriter<'a>>);
 
 impl ValueWriter for StructWriter<'_> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
         write_object(&self.0, row, out);
+        true
     }
 }
 
@@ -293,7 +261,7 @@ impl<'a, O: OffsetSizeTrait> ListWriter<'a, O> {
 }
 
 impl<O: OffsetSizeTrait> ValueWriter for ListWriter<'_, O> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
         out.push(b'[');
         let (start, end) = (
             self.offsets[row].as_usize(),
@@ -306,6 +274,7 @@ impl<O: OffsetSizeTrait> ValueWriter for ListWriter<'_, O> {
             write_nullable(self.nulls.as_ref(), self.values.as_ref(), index, out);
         }
         out.push(b']');
+        true
     }
 }
 
@@ -327,13 +296,14 @@ impl<'a> DisplayWriter<'a> {
 }
 
 impl ValueWriter for DisplayWriter<'_> {
-    fn write(&self, row: usize, out: &mut Vec<u8>) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
         let text = self.formatter.value(row).to_string();
         if self.quoted {
             write_string(&text, out);
         } else {
             out.extend_from_slice(text.as_bytes());
         }
+        true
     }
 }
 
