@@ -1,10 +1,14 @@
-//! The veloFlux server: `veloFlux --data-dir ./tmp/data`.
+//! The veloFlux binary: the server (`veloFlux --data-dir ./tmp/data`, or `veloFlux serve …`)
+//! and the command-line client of its REST API (`veloFlux pipeline list`, `veloFlux top`, …).
+
+mod cli;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, Parser, Subcommand};
 use veloflux::config::{self, Config};
 use veloflux::control::Control;
 use veloflux::instance::instance_id;
@@ -18,10 +22,33 @@ const WORKER_STACK_BYTES: usize = 16 << 20;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// SQL over MQTT streams, on Apache Arrow micro-batches.
+/// SQL over MQTT streams, on Apache Arrow micro-batches: without a command, the server; with
+/// one, a client of a running server.
 #[derive(Debug, Parser)]
-#[command(name = "veloFlux", version)]
-struct Args {
+#[command(name = "veloFlux", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the server (what `veloFlux` does without a command).
+    Serve(ServeArgs),
+    #[command(flatten)]
+    Client(cli::ClientCommand),
+    /// Print the completion script of a shell: `source <(veloFlux completions bash)`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The server's flags.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
     /// Where streams and pipelines are stored.
     #[arg(long, default_value = "./tmp")]
     data_dir: PathBuf,
@@ -42,7 +69,7 @@ struct Args {
     flight_addr: Option<String>,
 }
 
-impl Args {
+impl ServeArgs {
     fn overrides(&self) -> Vec<(&'static str, String)> {
         let flags = [
             ("server.manager_addr", &self.manager_addr),
@@ -57,8 +84,29 @@ impl Args {
     }
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        None => cli.serve,
+        Some(Command::Serve(args)) => args,
+        Some(Command::Client(command)) => return cli::run(command),
+        Some(Command::Completions { shell }) => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "veloFlux", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+    };
+    match run_server(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        // As `main() -> anyhow::Result<()>` reports it: the error and its causes.
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_server(args: ServeArgs) -> anyhow::Result<()> {
     let config = config::load(args.config.as_deref(), std::env::vars(), &args.overrides())?;
     init_logging(&config);
     tokio::runtime::Builder::new_multi_thread()
@@ -82,7 +130,7 @@ fn init_logging(config: &Config) {
         .init();
 }
 
-async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<()> {
     if let Some(addr) = config.embedded_broker.addr {
         start_embedded_broker(addr)?;
     }

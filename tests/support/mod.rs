@@ -13,6 +13,7 @@
     reason = "shared by several test binaries, each using part of it; a failure is a failed test"
 )]
 
+mod cli;
 mod docs;
 mod fixture;
 mod mosquitto;
@@ -25,6 +26,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitStatus;
 
+pub(crate) use cli::{
+    Ran, client_command, finished, run_cli_examples, server_url, veloflux, veloflux_with_input,
+};
 pub(crate) use docs::{curls, run_curl_examples};
 pub(crate) use fixture::{Filtering, filtering, filtering_pipeline, filtering_pipeline_at};
 pub(crate) use mosquitto::{Mosquitto, mosquitto_or_skip};
