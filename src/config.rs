@@ -5,7 +5,7 @@
 //! the type it expects, wherever the bad value came from.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -45,6 +45,15 @@ pub struct ServerConfig {
     /// This instance's name in default client ids, `/healthz` and status; derived from the
     /// host name and the data directory when unset (`instance`).
     pub instance_id: Option<String>,
+    /// The certificate chain (PEM) every listener of the server presents: the REST API,
+    /// `metrics.addr`, `profiling.addr` and `debug.flight_addr`. Set with `tls_key`, they all
+    /// speak TLS only.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Lets the server start with a token on an address other machines reach, without TLS:
+    /// for when something else encrypts the traffic (a TLS-terminating proxy, a VPN).
+    pub allow_insecure_token: bool,
 }
 
 impl Default for ServerConfig {
@@ -54,7 +63,23 @@ impl Default for ServerConfig {
             auth_token: None,
             metrics_public: false,
             instance_id: None,
+            tls_cert: None,
+            tls_key: None,
+            allow_insecure_token: false,
         }
+    }
+}
+
+impl ServerConfig {
+    /// The token, when one is set and not empty.
+    pub fn token(&self) -> Option<&str> {
+        let token = self.auth_token.as_ref().map(Secret::expose);
+        token.filter(|token| !token.is_empty())
+    }
+
+    /// The certificate and key files, when TLS is on (`load` checked they come together).
+    pub fn tls_files(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
     }
 }
 
@@ -73,6 +98,28 @@ impl Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("\"<redacted>\"")
+    }
+}
+
+impl Config {
+    /// Every address the server listens on, with its key, the REST API first.
+    pub fn listeners(&self) -> impl Iterator<Item = (&'static str, SocketAddr)> {
+        [
+            ("server.manager_addr", Some(self.server.manager_addr)),
+            ("metrics.addr", self.metrics.addr),
+            ("profiling.addr", self.profiling.addr),
+            ("debug.flight_addr", self.debug.flight_addr),
+        ]
+        .into_iter()
+        .filter_map(|(key, addr)| Some((key, addr?)))
+    }
+
+    /// The first address other machines reach where requests carry the token: every
+    /// listener but a metrics one left open (`server.metrics_public`).
+    fn exposed_to_the_token(&self) -> Option<(&'static str, SocketAddr)> {
+        let carries_token = |key: &str| !(key == "metrics.addr" && self.server.metrics_public);
+        self.listeners()
+            .find(|(key, addr)| !addr.ip().is_loopback() && carries_token(key))
     }
 }
 
@@ -217,7 +264,44 @@ pub fn load(
                 .into(),
         ));
     }
+    check_tls(&config)?;
     Ok(config)
+}
+
+/// TLS comes as a certificate and its key, and a token never crosses the network in clear
+/// text unless `server.allow_insecure_token` says something else protects it.
+fn check_tls(config: &Config) -> Result<(), ConfigError> {
+    let server = &config.server;
+    match (&server.tls_cert, &server.tls_key) {
+        (Some(_), None) => {
+            return Err(ConfigError(
+                "server.tls_cert is set but server.tls_key is not: give both PEM files, the \
+             certificate and its private key"
+                    .into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError(
+                "server.tls_key is set but server.tls_cert is not: give both PEM files, the \
+             certificate and its private key"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
+    if server.token().is_none() || server.tls_files().is_some() || server.allow_insecure_token {
+        return Ok(());
+    }
+    match config.exposed_to_the_token() {
+        Some((key, addr)) => Err(ConfigError(format!(
+            "server.auth_token is set and {key} ({addr}) is reachable from other machines, but \
+             TLS is off: the token would cross the network in clear text. Set server.tls_cert \
+             and server.tls_key (PEM files) to serve TLS, listen on a loopback address such as \
+             127.0.0.1, or set server.allow_insecure_token: true when something else encrypts \
+             the traffic (a TLS-terminating proxy, a VPN)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn read_file(file: Option<&Path>) -> Result<Mapping, ConfigError> {
@@ -335,6 +419,70 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("server.manager_addr"), "{error}");
+    }
+
+    fn server(settings: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let overrides: Vec<_> = settings
+            .iter()
+            .map(|(key, value)| (*key, (*value).to_owned()))
+            .collect();
+        load(Some(file("").path()), [], &overrides)
+    }
+
+    #[test]
+    fn a_token_beyond_loopback_needs_tls_or_an_explicit_waiver() {
+        let exposed = [
+            ("server.auth_token", "t0ken"),
+            ("server.manager_addr", "0.0.0.0:8080"),
+        ];
+        let error = server(&exposed).unwrap_err().to_string();
+        for key in [
+            "server.auth_token",
+            "server.manager_addr (0.0.0.0:8080)",
+            "server.tls_cert",
+            "server.allow_insecure_token",
+        ] {
+            assert!(error.contains(key), "{key} in {error}");
+        }
+        let waived = [&exposed[..], &[("server.allow_insecure_token", "true")]].concat();
+        assert!(server(&waived).is_ok());
+        let encrypted = [
+            &exposed[..],
+            &[("server.tls_cert", "c.pem"), ("server.tls_key", "k.pem")],
+        ]
+        .concat();
+        assert!(server(&encrypted).is_ok());
+        assert!(server(&[("server.manager_addr", "0.0.0.0:8080")]).is_ok());
+        assert!(server(&[("server.auth_token", "t0ken")]).is_ok());
+    }
+
+    #[test]
+    fn every_listener_carrying_the_token_counts_but_an_open_metrics_port() {
+        let token = ("server.auth_token", "t0ken");
+        let flight = [token, ("debug.flight_addr", "0.0.0.0:50051")];
+        let error = server(&flight).unwrap_err().to_string();
+        assert!(
+            error.contains("debug.flight_addr (0.0.0.0:50051)"),
+            "{error}"
+        );
+        let metrics = [token, ("metrics.addr", "0.0.0.0:9898")];
+        assert!(server(&metrics).is_err());
+        let public = [&metrics[..], &[("server.metrics_public", "true")]].concat();
+        assert!(server(&public).is_ok());
+    }
+
+    #[test]
+    fn a_certificate_needs_its_key_and_the_reverse() {
+        let error = server(&[("server.tls_cert", "c.pem")]).unwrap_err();
+        assert!(
+            error.to_string().contains("server.tls_key is not"),
+            "{error}"
+        );
+        let error = server(&[("server.tls_key", "k.pem")]).unwrap_err();
+        assert!(
+            error.to_string().contains("server.tls_cert is not"),
+            "{error}"
+        );
     }
 
     #[test]

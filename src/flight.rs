@@ -3,7 +3,7 @@
 //! as `/pipelines/:id/debug/tail` does over HTTP, until the client leaves. `list_flights`
 //! names every pipeline's taps, and `get_flight_info`/`get_schema` take the descriptor path
 //! `[pipeline, tap]`. Nothing can be written through it. With `server.auth_token` set, calls
-//! carry the token as for the REST API.
+//! carry the token as for the REST API; with `server.tls_cert` set, it speaks TLS only.
 
 use std::sync::Arc;
 
@@ -23,14 +23,19 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::control::{Control, ControlError};
 use crate::manager::Access;
 use crate::runtime::{TapPoint, Taps};
+use crate::tls::{Protocol, ServerTls};
 
-/// Serves Flight on `listener` until the process ends; with a token set, every call needs the
-/// `authorization: Bearer <token>` metadata.
+/// Serves Flight on `listener`, through TLS when `tls` is given, until the process ends; with
+/// a token set, every call needs the `authorization: Bearer <token>` metadata.
+///
+/// # Errors
+/// When serving fails.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<ServerTls>,
     control: Arc<Control>,
     access: Access,
-) -> Result<(), tonic::transport::Error> {
+) -> std::io::Result<()> {
     let service = FlightServiceServer::new(DebugFlight { control });
     let check = move |request: Request<()>| {
         let authorization = request
@@ -45,12 +50,20 @@ pub async fn serve(
             ))
         }
     };
-    tonic::transport::Server::builder()
-        .add_service(tonic::service::interceptor::InterceptedService::new(
-            service, check,
-        ))
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-        .await
+    let router = tonic::transport::Server::builder().add_service(
+        tonic::service::interceptor::InterceptedService::new(service, check),
+    );
+    let served = match tls {
+        Some(tls) => {
+            let incoming = tls.listen(listener, Protocol::Grpc)?.incoming();
+            router.serve_with_incoming(incoming).await
+        }
+        None => {
+            let incoming = tonic::transport::server::TcpIncoming::from(listener);
+            router.serve_with_incoming(incoming).await
+        }
+    };
+    served.map_err(std::io::Error::other)
 }
 
 /// The taps of every pipeline, read-only.

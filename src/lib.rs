@@ -16,5 +16,6 @@ pub mod runtime;
 pub mod spec;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;
 
 pub use error::{Error, Result};

@@ -3,18 +3,21 @@
 
 mod cli;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
+use tokio::net::TcpListener;
 use veloflux::config::{self, Config};
 use veloflux::control::Control;
 use veloflux::instance::instance_id;
 use veloflux::manager::{Access, Profiling};
 use veloflux::runtime::Runtime;
 use veloflux::storage::Storage;
+use veloflux::tls::{self, ServerTls};
 
 /// The stack of each runtime thread.
 const WORKER_STACK_BYTES: usize = 16 << 20;
@@ -131,6 +134,11 @@ fn init_logging(config: &Config) {
 }
 
 async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<()> {
+    // Before anything starts: a certificate that cannot be used stops the server at once.
+    let tls = match config.server.tls_files() {
+        Some((cert, key)) => Some(ServerTls::load(cert, key)?),
+        None => None,
+    };
     if let Some(addr) = config.embedded_broker.addr {
         start_embedded_broker(addr)?;
     }
@@ -144,24 +152,20 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<()> {
     control.restore().await;
     let access = access(&config);
     if let Some(addr) = config.metrics.addr {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr} (metrics.addr)"))?;
+        let listener = bind(addr, "metrics.addr").await?;
         let app = veloflux::manager::metrics_app(control.clone(), access.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        spawn_http(listener, tls.clone(), app);
     }
     if let Some(addr) = config.debug.flight_addr {
-        serve_flight(addr, control.clone(), access.clone()).await?;
+        serve_flight(addr, control.clone(), access.clone(), tls.clone()).await?;
     }
-    let profiling = serve_profiling(&config, access.clone()).await?;
+    let profiling = serve_profiling(&config, access.clone(), tls.clone()).await?;
     let addr = config.server.manager_addr;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr} (server.manager_addr)"))?;
-    tracing::info!(%addr, data_dir = %args.data_dir.display(), "veloFlux is serving");
+    let listener = bind(addr, "server.manager_addr").await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, scheme, data_dir = %args.data_dir.display(), "veloFlux is serving");
     let app = veloflux::manager::app_with(control.clone(), access, profiling);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    tls::serve_http(listener, tls, app, shutdown_signal())
         .await
         .context("serving the REST API")?;
     tracing::info!("stopping pipelines");
@@ -169,9 +173,25 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Listens on `addr`, the value of the configuration key `key`.
+async fn bind(addr: SocketAddr, key: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} ({key})"))
+}
+
+/// Serves `app` on `listener` (through TLS when configured) for as long as the process runs.
+fn spawn_http(listener: TcpListener, tls: Option<ServerTls>, app: axum::Router) {
+    tokio::spawn(tls::serve_http(listener, tls, app, std::future::pending()));
+}
+
 /// Starts the profiling endpoint on `profiling.addr` when set; says whether the manager port
 /// serves it.
-async fn serve_profiling(config: &Config, access: Access) -> anyhow::Result<Profiling> {
+async fn serve_profiling(
+    config: &Config,
+    access: Access,
+    tls: Option<ServerTls>,
+) -> anyhow::Result<Profiling> {
     if !config.profiling.enabled {
         return Ok(Profiling::Elsewhere(
             "CPU profiling is off (profiling.enabled: false)",
@@ -182,40 +202,23 @@ async fn serve_profiling(config: &Config, access: Access) -> anyhow::Result<Prof
     };
     #[cfg(feature = "profiling")]
     {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr} (profiling.addr)"))?;
-        let app = veloflux::manager::profiling_app(access);
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let listener = bind(addr, "profiling.addr").await?;
+        spawn_http(listener, tls, veloflux::manager::profiling_app(access));
         Ok(Profiling::Elsewhere(
             "CPU profiles are served on their own address (profiling.addr)",
         ))
     }
     #[cfg(not(feature = "profiling"))]
     {
-        let _ = access;
+        let _ = (access, tls);
         anyhow::bail!("profiling.addr is set ({addr}) but this build has no profiling feature")
     }
 }
 
 /// Who may call the API; warns when it is open to other machines.
 fn access(config: &Config) -> Access {
-    let token = config
-        .server
-        .auth_token
-        .as_ref()
-        .map(|token| token.expose())
-        .filter(|token| !token.is_empty());
-    let exposed = [
-        Some(config.server.manager_addr),
-        config.metrics.addr,
-        config.debug.flight_addr,
-        config.profiling.addr,
-    ];
-    let reachable = exposed
-        .iter()
-        .flatten()
-        .any(|addr| !addr.ip().is_loopback());
+    let token = config.server.token();
+    let reachable = config.listeners().any(|(_, addr)| !addr.ip().is_loopback());
     if token.is_none() && reachable {
         tracing::warn!(
             "the API listens beyond this machine without authentication: set server.auth_token \
@@ -228,27 +231,27 @@ fn access(config: &Config) -> Access {
     }
 }
 
-/// Starts the Arrow Flight endpoint, or says why this build has none.
+/// Starts the Arrow Flight endpoint (through TLS when configured), or says why this build
+/// has none.
 async fn serve_flight(
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
     control: Arc<Control>,
     access: Access,
+    tls: Option<ServerTls>,
 ) -> anyhow::Result<()> {
     #[cfg(feature = "flight")]
     {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr} (debug.flight_addr)"))?;
+        let listener = bind(addr, "debug.flight_addr").await?;
         tracing::info!(%addr, "Arrow Flight endpoint is serving");
         tokio::spawn(async move {
-            if let Err(error) = veloflux::flight::serve(listener, control, access).await {
+            if let Err(error) = veloflux::flight::serve(listener, tls, control, access).await {
                 tracing::error!(%error, "the Arrow Flight endpoint stopped");
             }
         });
     }
     #[cfg(not(feature = "flight"))]
     {
-        let _ = (control, access);
+        let _ = (control, access, tls);
         tracing::warn!(%addr, "debug.flight_addr is set but this build has no Flight endpoint (feature `flight`)");
     }
     Ok(())
@@ -256,13 +259,13 @@ async fn serve_flight(
 
 /// Starts the MQTT broker inside the server.
 #[cfg(feature = "embedded-broker")]
-fn start_embedded_broker(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+fn start_embedded_broker(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(veloflux_connectors::mqtt::start_embedded(addr)?)
 }
 
 /// Says why this build cannot start a broker inside the server.
 #[cfg(not(feature = "embedded-broker"))]
-fn start_embedded_broker(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+fn start_embedded_broker(addr: SocketAddr) -> anyhow::Result<()> {
     anyhow::bail!(
         "embedded_broker.addr is {addr} but this build has no embedded broker (cargo feature \
          `embedded-broker`): start a broker such as Mosquitto, or use the default build"

@@ -6,7 +6,7 @@ mod status;
 
 use std::time::Duration;
 
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Certificate, Client, ClientBuilder, Method, StatusCode};
 use serde_json::Value;
 
 pub use status::{Listed, all_connected, stage_counter};
@@ -49,9 +49,26 @@ impl Api {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(base: &str) -> Result<Self> {
+        Self::build(base, Client::builder())
+    }
+
+    /// A client of the HTTPS server at `base` (e.g. `https://127.0.0.1:8443`) that trusts only
+    /// the certificate authority `root_pem`, as a test's self-signed one.
+    ///
+    /// # Errors
+    /// When `root_pem` is not a PEM certificate or the HTTP client cannot be built.
+    pub fn trusting(base: &str, root_pem: &[u8]) -> Result<Self> {
+        let root = Certificate::from_pem(root_pem).map_err(|error| Error::Api {
+            request: format!("trusting the certificate authority of {base}"),
+            message: error.to_string(),
+        })?;
+        Self::build(base, Client::builder().tls_certs_only([root]))
+    }
+
+    fn build(base: &str, builder: ClientBuilder) -> Result<Self> {
         // reqwest's TLS takes the process's rustls provider (ring), which must come first.
         veloflux_connectors::tls::install_crypto_provider();
-        let client = Client::builder()
+        let client = builder
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|error| Error::Api {

@@ -1,5 +1,6 @@
 //! The real `veloFlux` binary as a child process: started on a free port over a data
-//! directory (a temporary one unless the caller gives one), ready once `/healthz` answers,
+//! directory (a temporary one unless the caller gives one), ready once `/healthz` answers
+//! (over HTTPS when the options give the certificate authority to trust),
 //! stopped with SIGTERM or SIGKILL and started again over the same directory. Its stderr is
 //! kept in a file: the errors quote its end, and a server dropped while a test panics prints
 //! it.
@@ -100,7 +101,7 @@ impl Server {
             options: options.clone(),
             child,
             addr,
-            api: Api::new(&format!("http://{addr}"))?,
+            api: options.api(addr)?,
             data_dir,
             spawned: Instant::now(),
             scratch,

@@ -1,14 +1,15 @@
 //! How to launch the server: which binary, with which extra arguments and log level, pinned
-//! to which CPUs, and how long it may take to answer.
+//! to which CPUs, on which interfaces, how long it may take to answer, and how to reach it
+//! (HTTP, or HTTPS trusting a given certificate authority).
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::{Error, Result};
+use crate::{Api, Error, Result};
 
 /// How long a server may take to answer `/healthz` once spawned, or to exit once asked to.
 /// Restoring 1000 pipelines at start is part of it (`bench-footprint`), so it is generous.
@@ -34,6 +35,13 @@ pub struct ServerOptions {
     pub cpus: Option<String>,
     /// How long it may take to answer `/healthz`, or to exit after SIGTERM.
     pub start_timeout: Duration,
+    /// Whether the REST API listens on every interface (`0.0.0.0`), as a server reachable
+    /// from other machines does, rather than on 127.0.0.1; it is reached on 127.0.0.1 either
+    /// way.
+    pub all_interfaces: bool,
+    /// The certificate authority (PEM) of the server's certificate when it serves HTTPS
+    /// (`server.tls_cert`): the client then speaks HTTPS and trusts only it.
+    pub tls_root: Option<Vec<u8>>,
 }
 
 impl ServerOptions {
@@ -45,6 +53,8 @@ impl ServerOptions {
             log_level: "warn".to_owned(),
             cpus: None,
             start_timeout: START_TIMEOUT,
+            all_interfaces: false,
+            tls_root: None,
         }
     }
 
@@ -68,6 +78,27 @@ impl ServerOptions {
     pub fn with_cpus(mut self, cpus: Option<String>) -> Self {
         self.cpus = cpus;
         self
+    }
+
+    /// These options with the REST API listening on every interface (`0.0.0.0`).
+    pub fn on_all_interfaces(mut self) -> Self {
+        self.all_interfaces = true;
+        self
+    }
+
+    /// These options reaching the server over HTTPS, trusting only the certificate
+    /// authority `pem` (the server's own certificate, when it is self-signed).
+    pub fn with_tls_root(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root = Some(pem.into());
+        self
+    }
+
+    /// The client of a server whose REST API is on `addr`.
+    pub(super) fn api(&self, addr: SocketAddr) -> Result<Api> {
+        match &self.tls_root {
+            Some(root) => Api::trusting(&format!("https://{addr}"), root),
+            None => Api::new(&format!("http://{addr}")),
+        }
     }
 
     /// The command that runs the server over `data_dir`, managed on `addr`, from `work_dir`
@@ -94,10 +125,15 @@ impl ServerOptions {
             }
             None => Command::new(&self.binary),
         };
+        let listen = if self.all_interfaces {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), addr.port())
+        } else {
+            addr
+        };
         command
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--manager-addr", &addr.to_string()])
+            .args(["--manager-addr", &listen.to_string()])
             .args(["--log-level", &self.log_level])
             .args(&self.args)
             .env_remove(MANAGER_ADDR_VARIABLE)
@@ -142,6 +178,24 @@ mod tests {
         assert_eq!(tail(&path, 2), "");
         assert_eq!(tail(&path, 1000), "first line\nlast: é");
         assert_eq!(tail(&dir.path().join("none"), 10), "");
+    }
+
+    #[test]
+    fn on_all_interfaces_the_api_listens_on_the_unspecified_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("veloFlux");
+        std::fs::write(&binary, "").unwrap();
+        let log = dir.path().join("stderr.log");
+        let addr = ([127, 0, 0, 1], 8123).into();
+        let manager_addr = |options: &ServerOptions| {
+            let command = options.command(dir.path(), addr, dir.path(), &log).unwrap();
+            let args: Vec<_> = command.get_args().map(|arg| arg.to_owned()).collect();
+            let flag = args.iter().position(|arg| arg == "--manager-addr").unwrap();
+            args[flag + 1].clone()
+        };
+        let options = ServerOptions::new(&binary);
+        assert_eq!(manager_addr(&options), "127.0.0.1:8123");
+        assert_eq!(manager_addr(&options.on_all_interfaces()), "0.0.0.0:8123");
     }
 
     #[test]
