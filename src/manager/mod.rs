@@ -80,7 +80,7 @@ fn described_routes() -> OpenApiRouter<Arc<Control>> {
         ))
         .routes(routes!(pipelines::start))
         .routes(routes!(pipelines::stop))
-        .routes(routes!(pipelines::explain))
+        .routes(routes!(pipelines::explain, pipelines::explain_replacement))
         .routes(routes!(pipelines::status))
         .routes(routes!(pipelines::stats))
         .routes(routes!(debug::set, debug::get))
