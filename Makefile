@@ -3,7 +3,7 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: help build release release-thin run test fmt clippy lint bench
+.PHONY: help build release release-thin run test test-browser fmt clippy lint bench
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ fmt: ## Format the code
 
 clippy: ## Lint with warnings as errors
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-browser: ## The web console in Chromium (needs node, chromium, mosquitto; docs/console.md)
+	tests/browser/run.sh
 
 lint: ## Check formatting and lints, as CI does
 	$(CARGO) fmt --all -- --check

@@ -76,6 +76,8 @@ pub struct PipelineView {
     pub id: String,
     /// Whether it runs.
     pub status: PipelineState,
+    /// The stream its statement reads.
+    pub stream: String,
     /// Its spec.
     pub spec: PipelineSpec,
 }
@@ -345,6 +347,7 @@ impl Control {
         let view = PipelineView {
             id: record.spec.id.clone(),
             status: PipelineState::Stopped,
+            stream: plan.source.stream.clone(),
             spec: record.spec.redacted(),
         };
         state.pipelines.insert(
@@ -463,6 +466,20 @@ impl Control {
     pub async fn explain(&self, id: &str) -> Result<String, ControlError> {
         let state = self.state.lock().await;
         Ok(state.plan(&state.pipeline(id)?.record.spec)?.explain())
+    }
+
+    /// The plan `spec` would have if it replaced its pipeline, without replacing it: what a
+    /// replace would refuse, it refuses with the same error.
+    ///
+    /// # Errors
+    /// No such pipeline; invalid spec or SQL.
+    pub async fn explain_replacement(
+        &self,
+        mut spec: PipelineSpec,
+    ) -> Result<String, ControlError> {
+        let state = self.state.lock().await;
+        spec.keep_credentials_of(&state.pipeline(&spec.id)?.record.spec);
+        Ok(state.validate_pipeline(&spec)?.explain())
     }
 
     /// The state and counters of a pipeline.
@@ -595,6 +612,7 @@ impl Control {
         Ok(PipelineView {
             id: id.to_owned(),
             status: self.runtime.status(id).state,
+            stream: entry.stream.clone(),
             spec: entry.record.spec.redacted(),
         })
     }

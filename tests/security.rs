@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/pipelines/p/start"),
     ("POST", "/pipelines/p/stop"),
     ("GET", "/pipelines/p/explain"),
+    ("POST", "/pipelines/p/explain"),
     ("GET", "/pipelines/p/status"),
     ("GET", "/pipelines/p/stats"),
     ("GET", "/pipelines/p/debug"),

@@ -4,10 +4,13 @@
 //! Handlers translate HTTP to [`Control`] operations and back; every error leaves as
 //! `{"error": {"code", "message"}}` with the status that says whose fault it is. Each handler
 //! carries its OpenAPI description (`#[utoipa::path]`) and is registered with it, so the
-//! document at `GET /openapi.json` lists exactly the routes served.
+//! document at `GET /openapi.json` lists exactly the routes served. The web console
+//! (`/ui/`, the `console` feature) is not part of the API and not in that document.
 
 mod auth;
 mod connectors;
+#[cfg(feature = "console")]
+mod console;
 mod debug;
 mod error;
 mod ingest;
@@ -49,7 +52,7 @@ pub fn app(control: Arc<Control>, access: Access) -> Router {
 /// [`app`], serving CPU profiles only if `profiling` says so (they are off, or served at
 /// `profiling.addr` by [`profiling_app`]): elsewhere `/debug/pprof/profile` answers 404.
 pub fn app_with(control: Arc<Control>, access: Access, profiling: Profiling) -> Router {
-    Router::from(described_routes())
+    let api = Router::from(described_routes())
         .fallback(not_found)
         .layer(axum::Extension(profiling))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -57,7 +60,12 @@ pub fn app_with(control: Arc<Control>, access: Access, profiling: Profiling) -> 
             Arc::new(access),
             auth::require_token,
         ))
-        .with_state(control)
+        .with_state(control);
+    // Merged after the token check: the console's files hold no data, and its page is where
+    // a person enters the token.
+    #[cfg(feature = "console")]
+    let api = api.merge(console::router());
+    api
 }
 
 /// Every route of [`app`] with its OpenAPI description: the router and the document of
@@ -81,7 +89,7 @@ fn described_routes() -> OpenApiRouter<Arc<Control>> {
         ))
         .routes(routes!(pipelines::start))
         .routes(routes!(pipelines::stop))
-        .routes(routes!(pipelines::explain))
+        .routes(routes!(pipelines::explain, pipelines::explain_replacement))
         .routes(routes!(pipelines::status))
         .routes(routes!(pipelines::stats))
         .routes(routes!(debug::set, debug::get))

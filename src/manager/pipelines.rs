@@ -114,8 +114,14 @@ pub(super) async fn get(
 pub(super) async fn replace(
     State(control): State<Arc<Control>>,
     Path(id): Path<String>,
-    Body(mut spec): Body<PipelineSpec>,
+    Body(spec): Body<PipelineSpec>,
 ) -> Result<Json<PipelineView>, ApiError> {
+    let spec = replacement(id, spec)?;
+    Ok(Json(control.replace_pipeline(spec).await?))
+}
+
+/// The spec of a replacement for pipeline `id`: the body's, whose `id` may be left out.
+fn replacement(id: String, mut spec: PipelineSpec) -> Result<PipelineSpec, ApiError> {
     if !spec.id.is_empty() && spec.id != id {
         return Err(ApiError::BadRequest(format!(
             "id '{}' in the body differs from '{id}' in the path",
@@ -123,7 +129,7 @@ pub(super) async fn replace(
         )));
     }
     spec.id = id;
-    Ok(Json(control.replace_pipeline(spec).await?))
+    Ok(spec)
 }
 
 /// Stop and delete a pipeline.
@@ -205,6 +211,34 @@ pub(super) async fn explain(
     Path(id): Path<String>,
 ) -> Result<String, ApiError> {
     Ok(control.explain(&id).await? + "\n")
+}
+
+/// Explain the plan a replacement spec would have, saving nothing: a spec `PUT` would refuse
+/// is refused with the same message, so a client can check an edit before saving it.
+#[utoipa::path(
+    post,
+    path = "/pipelines/{id}/explain",
+    operation_id = "explain_replacement",
+    tag = "pipelines",
+    params(("id" = String, Path, description = "The pipeline's id.")),
+    request_body(
+        content = PipelineSpec,
+        description = "The pipeline as it would be replaced; `id` may be left out, and must \
+            match the path if not."
+    ),
+    responses(
+        (status = 200, description = "The plan the spec would have, as text.", body = String, content_type = "text/plain"),
+        (status = 404, description = "No pipeline has that id.", body = ErrorBody),
+        BodyRejected,
+    )
+)]
+pub(super) async fn explain_replacement(
+    State(control): State<Arc<Control>>,
+    Path(id): Path<String>,
+    Body(spec): Body<PipelineSpec>,
+) -> Result<String, ApiError> {
+    let spec = replacement(id, spec)?;
+    Ok(control.explain_replacement(spec).await? + "\n")
 }
 
 /// A pipeline's state, connections and counters.

@@ -189,6 +189,46 @@ async fn pipelines_go_through_their_lifecycle() {
 }
 
 #[tokio::test]
+async fn an_edit_is_explained_or_refused_as_a_replace_would_be_without_being_saved() {
+    let api = Api::new();
+    api.call("POST", "/streams", stream("s")).await;
+    api.call("POST", "/pipelines", pipeline("p", "SELECT user_id FROM s"))
+        .await;
+    let edit = |sql: &str| json!({"sql": sql, "sinks": [{"type": "nop"}]});
+    let (status, plan) = api
+        .call(
+            "POST",
+            "/pipelines/p/explain",
+            edit("SELECT score FROM s WHERE score > 1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert!(
+        plan.as_str().unwrap().contains("Filter: score > 1"),
+        "{plan}"
+    );
+    let (status, body) = api
+        .call("POST", "/pipelines/p/explain", edit("SELECT nope FROM s"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        message(&body).starts_with("sql: unknown column 'nope' in stream 's'"),
+        "{body}"
+    );
+    let mut other_id = edit("SELECT score FROM s");
+    other_id["id"] = json!("q");
+    let (status, _) = api.call("POST", "/pipelines/p/explain", other_id).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = api
+        .call("POST", "/pipelines/q/explain", edit("SELECT score FROM s"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, stored) = api.call("GET", "/pipelines/p", Value::Null).await;
+    assert_eq!(stored["spec"]["sql"], "SELECT user_id FROM s");
+    assert_eq!(stored["stream"], "s");
+}
+
+#[tokio::test]
 async fn bad_requests_get_a_status_and_a_message_naming_the_problem() {
     let api = Api::new();
     api.call("POST", "/streams", stream("s")).await;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_nats::ServerAddr;
 use serde::Deserialize;
-use utoipa::PartialSchema;
 use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::props::Props;
 use crate::template::dynamic_template;
@@ -102,6 +102,18 @@ impl PartialSchema for NatsSourceProps {
 impl PartialSchema for NatsSinkProps {
     fn schema() -> RefOr<Schema> {
         NatsConfig::schema()
+    }
+}
+
+impl ToSchema for NatsSourceProps {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        NatsConfig::schemas(schemas);
+    }
+}
+
+impl ToSchema for NatsSinkProps {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        NatsConfig::schemas(schemas);
     }
 }
 

@@ -242,7 +242,7 @@ fn valid_body(method: &str, path: &str) -> Value {
     match (method, path) {
         ("post", "/streams") => stream("t"),
         ("post", "/pipelines") => spec,
-        ("put", "/pipelines/{id}") => {
+        ("put", "/pipelines/{id}") | ("post", "/pipelines/{id}/explain") => {
             spec.as_object_mut().unwrap().remove("id");
             spec
         }
