@@ -145,8 +145,10 @@ async fn a_log_sink_writes_each_row_to_the_servers_log() {
             && log.contains(r#"{"device":"d8","double":null}"#)
     })
     .await;
-    assert!(
-        server.log().contains("veloflux-try_out-shown"),
-        "the sink is named"
+    let instance = server.get("/healthz").await.1["instance_id"].clone();
+    let sink = format!(
+        "veloflux-{}-try_out-shown",
+        instance.as_str().unwrap_or_default()
     );
+    assert!(server.log().contains(&sink), "the sink is named {sink}");
 }

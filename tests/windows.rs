@@ -1,7 +1,11 @@
-//! Windowed pipelines end to end: the real server binary over real MQTT, in processing time.
+//! Windowed pipelines end to end: the real server binary over real MQTT, in processing time;
+//! and windows across instances, each reading the topic of its own key range.
+
+#![expect(clippy::unwrap_used, reason = "a test: a failure is a failed test")]
 
 mod support;
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -144,4 +148,64 @@ async fn window_state_over_its_cap_stops_the_pipeline_with_the_reason() {
         status["window"]["state_bytes"].as_u64().unwrap() > 100_000,
         "{status}"
     );
+}
+
+/// What the rows of `output` count per device, over all windows.
+fn counts_per_device(output: &Subscriber) -> HashMap<String, u64> {
+    let mut counts = HashMap::new();
+    for message in output.messages() {
+        let row: Value = serde_json::from_str(&message).unwrap();
+        let device = row["device"].as_str().unwrap().to_owned();
+        *counts.entry(device).or_default() += row["n"].as_u64().unwrap();
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_topic_per_key_range_gives_each_device_whole_to_one_instance() {
+    let broker = broker_url();
+    let prefix = unique_topic("keyed");
+    let sql = "SELECT device, count(*) AS n FROM readings GROUP BY device, TUMBLINGWINDOW(ss, 1)";
+    let ranges = ["a-m", "n-z"];
+    let range_of = |device: &str| usize::from(device.starts_with(|first: char| first > 'm'));
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let (mut servers, mut outputs) = (Vec::new(), Vec::new());
+    for (range, dir) in ranges.iter().zip(&dirs) {
+        let server = Server::start(dir.path(), &[]).await;
+        let (input, output) = (
+            format!("{prefix}/{range}/#"),
+            format!("{prefix}/out/{range}"),
+        );
+        windowed(&server, "per_device", sql, &broker, [&input, &output]).await;
+        outputs.push(Subscriber::start(&broker, &output).await);
+        servers.push(server);
+    }
+    // Each device publishes to the topic of its range, as many readings as its place here.
+    let devices = ["alpha", "kilo", "mike", "november", "oscar", "zulu"];
+    for (count, device) in (1..).zip(devices) {
+        let topic = format!("{prefix}/{}/{device}", ranges[range_of(device)]);
+        let payload = json!({"device": device, "temp": 20.0}).to_string();
+        publish(&broker, &topic, &vec![payload.as_str(); count]).await;
+    }
+    let sent = (1..=devices.len() as u64).sum::<u64>();
+    wait_until("every reading is counted", async || {
+        let counted = outputs
+            .iter()
+            .map(|output| counts_per_device(output).values().sum::<u64>());
+        counted.sum::<u64>() == sent
+    })
+    .await;
+    let counts: Vec<_> = outputs.iter().map(counts_per_device).collect();
+    for (count, device) in (1..).zip(devices) {
+        let per_instance: Vec<u64> = counts
+            .iter()
+            .map(|counted| counted.get(device).copied().unwrap_or(0))
+            .collect();
+        let mut whole = vec![0, 0];
+        whole[range_of(device)] = count;
+        assert_eq!(
+            per_instance, whole,
+            "{device}: counted whole by its range's instance"
+        );
+    }
 }

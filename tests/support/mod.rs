@@ -32,7 +32,9 @@ pub(crate) use cli::{
 pub(crate) use docs::{curls, run_curl_examples};
 pub(crate) use fixture::{Filtering, filtering, filtering_pipeline, filtering_pipeline_at};
 pub(crate) use mosquitto::{Mosquitto, mosquitto_or_skip};
-pub(crate) use mqtt::{Subscriber, publish, publish_bytes, publish_v5, steady_publisher};
+pub(crate) use mqtt::{
+    Subscriber, publish, publish_bytes, publish_v5, publisher_ahead_of, steady_publisher,
+};
 pub(crate) use server::{Server, options};
 pub(crate) use specs::{pipeline_spec, stream_spec};
 pub(crate) use throttle::throttled_proxy;

@@ -79,11 +79,14 @@ impl Subscriber {
 
     /// The messages received so far.
     pub(crate) fn messages(&self) -> Vec<String> {
+        self.messages_after(0)
+    }
+
+    /// The messages received after the first `skip`, in the order they arrived.
+    pub(crate) fn messages_after(&self, skip: usize) -> Vec<String> {
         let received = self.received.lock().unwrap();
-        received
-            .iter()
-            .map(|(_, payload)| payload.clone())
-            .collect()
+        let after = received.get(skip..).unwrap_or_default();
+        after.iter().map(|(_, payload)| payload.clone()).collect()
     }
 
     /// The messages received so far with the topic each came on.
@@ -192,12 +195,54 @@ pub(crate) fn steady_publisher(
     payloads: Vec<String>,
     (per_tick, tick): (usize, Duration),
 ) -> tokio::task::JoinHandle<usize> {
+    paced_publisher(broker_url, topic, payloads, per_tick, move |_| {
+        tokio::time::sleep(tick)
+    })
+}
+
+/// [`steady_publisher`] that stays at most `window` messages ahead of what `output` has
+/// received since this call: a load the pipelines keep up with whatever their speed, so that
+/// no broker queue limit (Mosquitto's `max_queued_messages`, 1000 by default) drops messages.
+pub(crate) fn publisher_ahead_of(
+    broker_url: &str,
+    topic: &str,
+    payloads: Vec<String>,
+    output: &Subscriber,
+    window: usize,
+) -> tokio::task::JoinHandle<usize> {
+    let received = output.received.clone();
+    let before = received.lock().unwrap().len();
+    let chunk = (window / 4).max(1);
+    paced_publisher(broker_url, topic, payloads, chunk, move |sent| {
+        let received = received.clone();
+        async move {
+            while received.lock().unwrap().len() - before + window < sent {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    })
+}
+
+/// Publishes `payloads` at QoS 1 from one client, `chunk` at a time, awaiting `pace(sent so
+/// far)` after each chunk; resolves to how many the broker acknowledged once all were.
+fn paced_publisher<Pace, Paced>(
+    broker_url: &str,
+    topic: &str,
+    payloads: Vec<String>,
+    chunk: usize,
+    mut pace: Pace,
+) -> tokio::task::JoinHandle<usize>
+where
+    Pace: FnMut(usize) -> Paced + Send + 'static,
+    Paced: Future<Output = ()> + Send,
+{
     let (client, mut events) = AsyncClient::new(options(broker_url, "steady-pub"), 1024);
     let topic = topic.to_owned();
     let total = payloads.len();
     tokio::spawn(async move {
         let sender = tokio::spawn(async move {
-            for chunk in payloads.chunks(per_tick.max(1)) {
+            let mut sent = 0;
+            for chunk in payloads.chunks(chunk.max(1)) {
                 for payload in chunk {
                     let _ = client
                         .publish(
@@ -208,7 +253,8 @@ pub(crate) fn steady_publisher(
                         )
                         .await;
                 }
-                tokio::time::sleep(tick).await;
+                sent += chunk.len();
+                pace(sent).await;
             }
             client
         });
