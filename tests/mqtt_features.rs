@@ -46,19 +46,9 @@ async fn run_pipeline(server: &Server, stream: &Value, id: &str, sql: &str, sink
     let (status, answer) = server.post(&format!("/pipelines/{id}/start"), None).await;
     assert_eq!(status, 200, "{answer}");
     wait_until("every connection of the pipeline is up", async || {
-        all_connected(server, id).await
+        server.all_connected(id).await
     })
     .await;
-}
-
-/// Whether every connection of pipeline `id` is up.
-async fn all_connected(server: &Server, id: &str) -> bool {
-    let (_, status) = server.get(&format!("/pipelines/{id}/status")).await;
-    let connectors = status["connectors"].as_array().cloned().unwrap_or_default();
-    !connectors.is_empty()
-        && connectors
-            .iter()
-            .all(|connector| connector["connected"] == true)
 }
 
 #[tokio::test]
@@ -151,7 +141,7 @@ async fn restart_gracefully(server: Server, data: &std::path::Path) -> Server {
     assert!(server.terminate().await.success(), "the server exits 0");
     let server = Server::start(data, &[]).await;
     wait_until("the restored pipeline connects", async || {
-        all_connected(&server, "v5_acked").await
+        server.all_connected("v5_acked").await
     })
     .await;
     server

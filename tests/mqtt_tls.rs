@@ -129,16 +129,6 @@ async fn start_pipeline(server: &Server, id: &str, sql: &str, props: Value) {
     assert_eq!(status, 200, "{answer}");
 }
 
-/// Whether every connection of pipeline `id` is up.
-async fn all_connected(server: &Server, id: &str) -> bool {
-    let (_, status) = server.get(&format!("/pipelines/{id}/status")).await;
-    let connectors = status["connectors"].as_array().cloned().unwrap_or_default();
-    !connectors.is_empty()
-        && connectors
-            .iter()
-            .all(|connector| connector["connected"] == true)
-}
-
 #[tokio::test]
 async fn a_broker_requiring_client_certificates_serves_the_configured_one_only() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,7 +148,7 @@ async fn a_broker_requiring_client_certificates_serves_the_configured_one_only()
     sink["protocol_version"] = json!(5);
     start_pipeline(&server, "mtls", "SELECT temp FROM mtls_in", sink).await;
     wait_until("both TLS connections are up", async || {
-        all_connected(&server, "mtls").await
+        server.all_connected("mtls").await
     })
     .await;
     let subscriber = Subscriber::start(&plain, &output).await;

@@ -105,6 +105,16 @@ impl Server {
         stats.ok().flatten().unwrap_or(Value::Null)
     }
 
+    /// Whether every connection of pipeline `id` is up.
+    pub(crate) async fn all_connected(&self, id: &str) -> bool {
+        let (_, status) = self.get(&format!("/pipelines/{id}/status")).await;
+        let connectors = status["connectors"].as_array().cloned().unwrap_or_default();
+        !connectors.is_empty()
+            && connectors
+                .iter()
+                .all(|connector| connector["connected"] == true)
+    }
+
     /// What the server has logged so far.
     pub(crate) fn log(&self) -> String {
         self.inner.stderr().unwrap()
