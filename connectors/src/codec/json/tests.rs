@@ -224,3 +224,30 @@ fn a_schema_without_columns_still_counts_rows() {
     assert_eq!(decoded.batch.num_rows(), 3);
     assert_eq!(decoded.errors.len(), 1);
 }
+
+#[test]
+fn a_dictionary_column_is_written_as_its_values() {
+    use arrow::array::{Array, DictionaryArray, Int32Array, StringArray};
+    let values = StringArray::from(vec![Some("a/\"1\""), None, Some("b")]);
+    let keys = Int32Array::from(vec![Some(0), Some(2), None, Some(0), Some(1)]);
+    let topics = DictionaryArray::try_new(keys, Arc::new(values)).unwrap();
+    let schema = schema(vec![Field::new("topic", topics.data_type().clone(), true)]);
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(topics)]).unwrap();
+    let mut encoder = JsonEncoder::new(JsonFormat::MessagePerRow);
+    let messages: Vec<_> = encoder
+        .encode(&batch)
+        .unwrap()
+        .iter()
+        .map(|message| String::from_utf8(message.to_vec()).unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            r#"{"topic":"a/\"1\""}"#,
+            r#"{"topic":"b"}"#,
+            r#"{"topic":null}"#,
+            r#"{"topic":"a/\"1\""}"#,
+            r#"{"topic":null}"#,
+        ]
+    );
+}

@@ -151,6 +151,7 @@ fn value_writer<'a>(array: &'a dyn Array) -> Result<Box<dyn ValueWriter + 'a>> {
                 array.columns(),
             )?))
         }
+        DataType::Dictionary(..) => Box::new(DictionaryWriter::try_new(array)?),
         DataType::List(_) => Box::new(ListWriter::try_new(array.as_list::<i32>())?),
         DataType::LargeList(_) => Box::new(ListWriter::try_new(array.as_list::<i64>())?),
         DataType::Decimal32(..)
@@ -275,6 +276,55 @@ impl<O: OffsetSizeTrait> ValueWriter for ListWriter<'_, O> {
         }
         out.push(b']');
         true
+    }
+}
+
+/// Writes a dictionary-encoded column (`meta(topic)`): each distinct value is written once,
+/// then copied for every row that holds it.
+struct DictionaryWriter {
+    keys: Vec<usize>,
+    /// Each value's JSON text, one after the other; `None` for a null value.
+    texts: Vec<Option<std::ops::Range<usize>>>,
+    buffer: Vec<u8>,
+}
+
+impl DictionaryWriter {
+    fn try_new(array: &dyn Array) -> Result<Self> {
+        let dictionary = array
+            .as_any_dictionary_opt()
+            .ok_or_else(|| arrow::error::ArrowError::CastError("not a dictionary".into()))?;
+        let values = dictionary.values();
+        let writer = value_writer(values.as_ref())?;
+        let nulls = values.logical_nulls();
+        let mut buffer = Vec::new();
+        let texts = (0..values.len())
+            .map(|index| {
+                let start = buffer.len();
+                let null = nulls.as_ref().is_some_and(|nulls| nulls.is_null(index));
+                (!null && writer.write(index, &mut buffer)).then(|| start..buffer.len())
+            })
+            .collect();
+        Ok(Self {
+            keys: dictionary.normalized_keys(),
+            texts,
+            buffer,
+        })
+    }
+}
+
+impl ValueWriter for DictionaryWriter {
+    fn write(&self, row: usize, out: &mut Vec<u8>) -> bool {
+        let text = self
+            .keys
+            .get(row)
+            .and_then(|key| self.texts.get(*key)?.clone());
+        match text {
+            Some(range) => {
+                out.extend_from_slice(&self.buffer[range]);
+                true
+            }
+            None => false,
+        }
     }
 }
 
