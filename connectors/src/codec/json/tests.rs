@@ -231,8 +231,8 @@ fn a_dictionary_column_is_written_as_its_values() {
     let values = StringArray::from(vec![Some("a/\"1\""), None, Some("b")]);
     let keys = Int32Array::from(vec![Some(0), Some(2), None, Some(0), Some(1)]);
     let topics = DictionaryArray::try_new(keys, Arc::new(values)).unwrap();
-    let schema = schema(vec![Field::new("topic", topics.data_type().clone(), true)]);
-    let batch = RecordBatch::try_new(schema, vec![Arc::new(topics)]).unwrap();
+    let topic_schema = schema(vec![Field::new("topic", topics.data_type().clone(), true)]);
+    let batch = RecordBatch::try_new(topic_schema, vec![Arc::new(topics)]).unwrap();
     let mut encoder = JsonEncoder::new(JsonFormat::MessagePerRow);
     let messages: Vec<_> = encoder
         .encode(&batch)
@@ -250,4 +250,23 @@ fn a_dictionary_column_is_written_as_its_values() {
             r#"{"topic":null}"#,
         ]
     );
+    let no_values = DictionaryArray::try_new(
+        Int32Array::from(vec![None]),
+        Arc::new(StringArray::from(Vec::<&str>::new())),
+    )
+    .unwrap();
+    let schema = schema(vec![Field::new(
+        "topic",
+        no_values.data_type().clone(),
+        true,
+    )]);
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(no_values)]).unwrap();
+    let message = encoder
+        .encode(&batch)
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap()
+        .to_vec();
+    assert_eq!(message, br#"{"topic":null}"#);
 }

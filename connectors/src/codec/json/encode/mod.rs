@@ -301,11 +301,17 @@ impl DictionaryWriter {
             .map(|index| {
                 let start = buffer.len();
                 let null = nulls.as_ref().is_some_and(|nulls| nulls.is_null(index));
-                (!null && writer.write(index, &mut buffer)).then(|| start..buffer.len())
+                (!null && writer.write(index, &mut buffer)).then_some(start..buffer.len())
             })
             .collect();
+        // With no values every key is null (and Arrow refuses to normalize keys into nothing).
+        let keys = if values.is_empty() {
+            Vec::new()
+        } else {
+            dictionary.normalized_keys()
+        };
         Ok(Self {
-            keys: dictionary.normalized_keys(),
+            keys,
             texts,
             buffer,
         })
