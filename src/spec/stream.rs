@@ -21,9 +21,10 @@ pub struct StreamSpec {
     /// The columns of its messages.
     #[serde(deserialize_with = "object")]
     pub schema: SchemaSpec,
-    /// Connection properties, as the source type's props schema in `GET /connectors` says.
+    /// Connection properties, as the source type's props schema in `GET /connectors` says;
+    /// null for a type that takes none (`http`).
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub props: serde_json::Value,
     /// One subscription and one decode feed every pipeline reading the stream.
     #[serde(default)]
