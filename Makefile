@@ -45,7 +45,7 @@ lint: ## Check formatting and lints, as CI does
 	$(CARGO) fmt --all -- --check
 	$(MAKE) clippy
 
-bench: ## Criterion benches of codecs, kernels and the whole chain (release build)
+bench: ## Criterion benches of codecs, kernels, the whole chain and the connectors (release build)
 	$(CARGO) bench -p veloflux-benches
 	$(CARGO) bench -p veloflux --bench taps
 
@@ -61,7 +61,7 @@ BROKER ?= tcp://127.0.0.1:1883
 ARGS ?=
 BENCH_BIN = "$${CARGO_TARGET_DIR:-target}/release"
 
-.PHONY: bench-e2e bench-sweep bench-footprint
+.PHONY: bench-e2e bench-sweep bench-footprint bench-webhook-outage
 bench-e2e: ## End to end through the broker: relay ceiling, W1 at QoS 0 and 1, W2 (BROKER=, ARGS=)
 	$(CARGO) build --release -p veloflux -p veloflux-benches
 	$(BENCH_BIN)/bench-e2e --broker $(BROKER) $(ARGS)
@@ -69,6 +69,10 @@ bench-e2e: ## End to end through the broker: relay ceiling, W1 at QoS 0 and 1, W
 bench-sweep: ## W1 for batch_size x linger_ms; draws docs/img/batch-sweep.svg (BROKER=, ARGS=)
 	$(CARGO) build --release -p veloflux -p veloflux-benches
 	$(BENCH_BIN)/bench-e2e --sweep --broker $(BROKER) $(ARGS)
+
+bench-webhook-outage: ## The HTTP sink across a 30 s webhook outage: every row once, in order (ARGS=)
+	$(CARGO) build --release -p veloflux-benches --bin webhook-outage
+	$(BENCH_BIN)/webhook-outage $(ARGS)
 
 bench-footprint: release-thin ## Memory idle and per pipeline, restore time, binary sizes (BROKER=, ARGS=)
 	$(CARGO) build --release -p veloflux -p veloflux-benches

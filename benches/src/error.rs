@@ -67,6 +67,22 @@ pub enum Error {
     /// consume its warm-up, run).
     #[error("veloFlux server: {0}")]
     Server(String),
+    /// A sink under test did not take what it was sent.
+    #[error("{count} messages were not sent: {error}")]
+    Unsent {
+        /// How many.
+        count: usize,
+        /// The sink's reason.
+        error: veloflux_connectors::Error,
+    },
+    /// A local server or file a bench needs could not be set up.
+    #[error("{action}: {source}")]
+    Setup {
+        /// What the bench was doing.
+        action: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
     /// A file of `/proc` (a process's CPU time or memory) could not be read or parsed.
     #[error("cannot read {path}: {reason}")]
     Proc {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use criterion::Criterion;
 
+use crate::cpu::ProcessCpuTime;
+
 /// The decode stage: payloads to a record batch.
 pub const DECODE: &str = "decode";
 /// The filter stage: `WHERE score > 0` on the decoded batch.
@@ -22,6 +24,17 @@ pub const WINDOW: &str = "window";
 pub const WINDOWED: &str = "veloflux_window";
 /// The filter/project query's chain, in the window bench.
 pub const FILTER_PROJECT: &str = "veloflux_filter_project";
+/// The chain with and without `meta(topic)` in the `SELECT`.
+pub const METADATA: &str = "metadata";
+/// The chain with a fixed sink destination beside one rendered from each row.
+pub const DESTINATION: &str = "destination";
+/// The sink's share of a rendered destination: splitting a result batch by destination and
+/// encoding each group, beside encoding the whole batch.
+pub const ROUTE: &str = "route";
+/// The HTTP sink sending to a local webhook.
+pub const HTTP_SINK: &str = "http_sink";
+/// The file sink appending JSON lines.
+pub const FILE_SINK: &str = "file_sink";
 
 /// The columnar implementation of a stage or of the chain.
 pub const VELOFLUX: &str = "veloflux";
@@ -50,6 +63,19 @@ pub fn criterion() -> Criterion {
 /// cannot carry the documentation the workspace's `missing_docs` lint asks for.
 pub fn main(bench: fn(&mut Criterion)) {
     let mut criterion = criterion().configure_from_args();
+    bench(&mut criterion);
+    criterion.final_summary();
+}
+
+/// The [`criterion`] settings measuring the process's CPU time instead of wall time: the
+/// connector benches, whose targets are in CPU per message.
+pub fn cpu_criterion() -> Criterion<ProcessCpuTime> {
+    criterion().with_measurement(ProcessCpuTime)
+}
+
+/// [`main`] for a bench timed by CPU time ([`cpu_criterion`]).
+pub fn main_cpu(bench: fn(&mut Criterion<ProcessCpuTime>)) {
+    let mut criterion = cpu_criterion().configure_from_args();
     bench(&mut criterion);
     criterion.final_summary();
 }

@@ -6,8 +6,12 @@
 //! names, all defined here so that a figure in `docs/PERFORMANCE.md` can be traced to one place.
 //! The `mqtt-load` tool ([`load`]) publishes the same messages through a broker, and the
 //! `bench-e2e` and `bench-footprint` tools ([`e2e`]) measure the release server through it.
+//! The connector benches (`metadata`, `destinations`, `sinks`) and the `webhook-outage`
+//! check share [`connectors`], and time CPU rather than wall time ([`cpu`]).
 
 pub mod check;
+pub mod connectors;
+pub mod cpu;
 pub mod e2e;
 pub mod error;
 pub mod estimates;

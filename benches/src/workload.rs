@@ -19,6 +19,11 @@ pub const STREAM: &str = "s";
 /// The query of the chain bench; the stage benches run its steps one at a time.
 pub const QUERY: &str = "SELECT user_id, score, device FROM s WHERE score > 0";
 
+/// [`QUERY`] also selecting the topic each message arrived on: what the metadata bench
+/// compares it with.
+pub const META_QUERY: &str =
+    "SELECT user_id, score, device, meta(topic) AS topic FROM s WHERE score > 0";
+
 /// The windowed query of the window bench: per device and second, a count and a mean.
 pub const WINDOW_QUERY: &str =
     "SELECT device, count(*), avg(temp) FROM s GROUP BY device, TUMBLINGWINDOW(ss, 1)";
@@ -77,6 +82,14 @@ pub fn catalog() -> Result<Catalog> {
 /// When the planner rejects the query.
 pub fn plan() -> Result<PipelinePlan> {
     Ok(veloflux_planner::plan(QUERY, &catalog()?)?)
+}
+
+/// [`META_QUERY`], planned against [`catalog`].
+///
+/// # Errors
+/// When the planner rejects the query.
+pub fn meta_plan() -> Result<PipelinePlan> {
+    Ok(veloflux_planner::plan(META_QUERY, &catalog()?)?)
 }
 
 /// The field [`timestamped_message`] adds: when the load tool sent the message, in microseconds

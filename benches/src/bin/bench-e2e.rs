@@ -13,7 +13,8 @@
 //!
 //! ```text
 //! bench-e2e [--broker tcp://127.0.0.1:1883] [--messages 200000] [--server-cpus 1]
-//!     [--workloads relay-q0,w1-q0] [--latency-rate 20000] [--json PATH]
+//!     [--workloads relay-q0,w1-q0,w1m-q0] [--device-topics] [--latency-rate 20000]
+//!     [--json PATH]
 //! bench-e2e --sweep [--messages 200000] [--sweep-rate 20000] [--chart PATH] [--json PATH]
 //! bench-e2e --redraw SWEEP.json [--chart PATH]
 //! ```
@@ -37,7 +38,8 @@ use veloflux_testkit::BrokerAddress;
 struct Cli {
     #[command(flatten)]
     common: Common,
-    /// Workloads to run, by name (relay-q0, relay-q1, w1-q0, w1-q1, w2-q0); all by default.
+    /// Workloads to run, by name (relay-q0, relay-q1, w1-q0, w1-q1, w2-q0, and W1 selecting
+    /// meta(topic): w1m-q0, w1m-q1); all but w1m by default.
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
     /// Also measure W1 QoS 0 latency at this fixed rate (the issue's target rate); 0: skip.
@@ -79,6 +81,10 @@ struct Common {
     /// Pin the server to these CPUs with taskset (e.g. 1); unpinned by default.
     #[arg(long)]
     server_cpus: Option<String>,
+    /// Publish each message to its device's topic, `<input>/dev-NNNN/data` (1000 topics),
+    /// the stream subscribing to `<input>/+/data`: what `w1m` reads with `meta(topic)`.
+    #[arg(long)]
+    device_topics: bool,
 }
 
 impl Common {
@@ -94,6 +100,7 @@ impl Common {
             messages: self.messages,
             drain: Duration::from_millis(self.drain_ms),
             latency_share: 0.5,
+            device_topics: self.device_topics,
         })
     }
 }
@@ -170,8 +177,7 @@ fn selected(names: &[String]) -> anyhow::Result<Vec<Workload>> {
     names
         .iter()
         .map(|name| {
-            Workload::ALL
-                .into_iter()
+            Workload::selectable()
                 .find(|workload| workload.name() == *name)
                 .with_context(|| format!("unknown workload '{name}'"))
         })
@@ -286,6 +292,7 @@ fn write_json(
         "messages": bench.messages,
         "broker": format!("{}:{}", bench.broker.host, bench.broker.port),
         "server_cpus": bench.server.cpus,
+        "device_topics": bench.device_topics,
         "ceiling_msg_per_s": ceiling,
         "workloads": rows.iter().map(|row| row.json(ceiling)).collect::<Vec<_>>(),
         "fixed_rate_latency": fixed,

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! mqtt-load run --input load/in --output load/out --messages 200000 [--rate 20000]
-//!     [--qos 0|1] [--expect-ratio 0.5] [--devices 1000] [--drain-ms 2000] [--json]
+//!     [--qos 0|1] [--expect-ratio 0.5] [--devices 1000] [--device-topics] [--drain-ms 2000]
+//!     [--json]
 //! mqtt-load relay --input load/in --output load/out
 //! ```
 //!
@@ -77,6 +78,10 @@ struct RunArgs {
     /// Milliseconds the output must stay quiet after publishing before the run stops.
     #[arg(long, default_value_t = 2000)]
     drain_ms: u64,
+    /// Publish each message to `<input>/dev-NNNN/data`, its device's topic (subscribe the
+    /// pipeline to `<input>/+/data`).
+    #[arg(long)]
+    device_topics: bool,
     /// Also print the report as one JSON line.
     #[arg(long)]
     json: bool,
@@ -117,6 +122,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         expect_ratio: args.expect_ratio,
         devices: usize::try_from(args.devices).context("--devices is too large")?,
         drain: Duration::from_millis(args.drain_ms),
+        device_topics: args.device_topics,
     };
     eprintln!("{}", announce(&config));
     let report = run::run(&config).await?;

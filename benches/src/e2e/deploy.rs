@@ -39,6 +39,9 @@ pub struct Topics {
     pub input: String,
     /// Where the output appears.
     pub output: String,
+    /// Whether the load tool publishes each message to its device's topic under `input`
+    /// ([`run::device_topic`]) rather than to `input` itself.
+    pub device_topics: bool,
     prefix: String,
 }
 
@@ -49,7 +52,24 @@ impl Topics {
         Self {
             input: format!("{topic}/in"),
             output: format!("{topic}/out"),
+            device_topics: false,
             prefix: unique_name(&format!("bench-e2e-{run}")),
+        }
+    }
+
+    /// The same topics, published to per device when `device_topics` is true.
+    pub fn with_device_topics(mut self, device_topics: bool) -> Self {
+        self.device_topics = device_topics;
+        self
+    }
+
+    /// What the pipeline's source (or the relay) subscribes to: the input topic, or the
+    /// filter matching every device's topic under it.
+    pub fn source_filter(&self) -> String {
+        if self.device_topics {
+            run::device_filter(&self.input)
+        } else {
+            self.input.clone()
         }
     }
 
@@ -78,6 +98,7 @@ pub fn run_config(
         expect_ratio: workload.expect_ratio().unwrap_or(0.0),
         devices: workload.devices(),
         drain,
+        device_topics: topics.device_topics,
     }
 }
 
@@ -116,9 +137,10 @@ pub async fn deploy(
     batching: Option<Batching>,
 ) -> Result<()> {
     let source_id = topics.client_id("source");
+    let filter = topics.source_filter();
     let source = Endpoint {
         broker,
-        topic: &topics.input,
+        topic: &filter,
         qos: workload.qos,
         client_id: &source_id,
     };
@@ -152,7 +174,7 @@ pub async fn warm_up(
     );
     let settle = match workload.kind {
         Kind::Window => Duration::from_millis(1500),
-        Kind::Relay | Kind::Filter => Duration::from_millis(300),
+        Kind::Relay | Kind::Filter | Kind::FilterMeta => Duration::from_millis(300),
     };
     for _ in 0..WARM_UP_ROUNDS {
         run::run(&config).await?;
@@ -218,5 +240,22 @@ fn qos(level: u8) -> QoS {
         0 => QoS::AtMostOnce,
         1 => QoS::AtLeastOnce,
         _ => QoS::ExactlyOnce,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_device_topics_the_source_subscribes_to_every_device_under_the_input() {
+        let topics = Topics::new("w1m-q0");
+        assert_eq!(topics.source_filter(), topics.input);
+        let topics = topics.with_device_topics(true);
+        assert_eq!(topics.source_filter(), format!("{}/+/data", topics.input));
+        assert!(rumqttc::matches(
+            &run::device_topic(&topics.input, 7),
+            &topics.source_filter()
+        ));
     }
 }

@@ -30,6 +30,16 @@ pub struct Bench {
     pub drain: Duration,
     /// The share of the sustained rate the latency run publishes at (0.5: half).
     pub latency_share: f64,
+    /// Whether the load tool publishes each message to its device's topic (`<input>/
+    /// dev-0042/data`, the source subscribing to `<input>/+/data`) instead of to one topic.
+    pub device_topics: bool,
+}
+
+impl Bench {
+    /// The topics of the run named `run`, per device if the bench says so.
+    pub fn topics(&self, run: &str) -> Topics {
+        Topics::new(run).with_device_topics(self.device_topics)
+    }
 }
 
 /// Measures `workload`: through the relay, or through a pipeline on a server of its own whose
@@ -40,7 +50,9 @@ pub struct Bench {
 pub async fn measure(bench: &Bench, workload: Workload, work_dir: &Path) -> Result<Measured> {
     match workload.kind {
         Kind::Relay => measure_relay(bench, workload).await,
-        Kind::Filter | Kind::Window => measure_pipeline(bench, workload, work_dir).await,
+        Kind::Filter | Kind::FilterMeta | Kind::Window => {
+            measure_pipeline(bench, workload, work_dir).await
+        }
     }
 }
 
@@ -57,7 +69,7 @@ pub async fn at_fixed_rate(
 ) -> Result<FixedRate> {
     let name = format!("{}-at-{rate}", workload.name());
     let mut server = start(bench, &name, work_dir).await?;
-    let topics = Topics::new(&name);
+    let topics = bench.topics(&name);
     deploy::deploy(server.api(), &bench.broker, workload, &topics, None).await?;
     let before = Usage::now(&server).await?;
     let paced = paced(bench, workload, &topics, rate).await?;
@@ -93,7 +105,7 @@ impl Usage {
 }
 
 async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
-    let topics = Topics::new(&workload.name());
+    let topics = bench.topics(&workload.name());
     let config = run_config(bench, workload, &topics, 0);
     let report = relay::run_through(&config, &topics).await?;
     let mut measured = Measured {
@@ -103,7 +115,7 @@ async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
         paced: None,
     };
     if let Some(rate) = latency_rate(bench, &measured) {
-        let paced_topics = Topics::new(&format!("{}-paced", workload.name()));
+        let paced_topics = bench.topics(&format!("{}-paced", workload.name()));
         let config = run_config(bench, workload, &paced_topics, rate);
         let report = relay::run_through(&config, &paced_topics).await?;
         measured.paced = Some(summarise(rate, &report));
@@ -114,7 +126,7 @@ async fn measure_relay(bench: &Bench, workload: Workload) -> Result<Measured> {
 async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) -> Result<Measured> {
     let name = workload.name();
     let mut server = start(bench, &name, work_dir).await?;
-    let topics = Topics::new(&name);
+    let topics = bench.topics(&name);
     deploy::deploy(server.api(), &bench.broker, workload, &topics, None).await?;
     let before = Usage::now(&server).await?;
     let config = run_config(bench, workload, &topics, 0);

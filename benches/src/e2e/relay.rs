@@ -26,7 +26,7 @@ impl Running {
     pub async fn start(broker: &BrokerAddress, topics: &Topics, qos: QoS) -> Result<Self> {
         let relay = Relay::start(RelayConfig {
             broker: broker.clone(),
-            input: topics.input.clone(),
+            input: topics.source_filter(),
             output: topics.output.clone(),
             qos,
         })

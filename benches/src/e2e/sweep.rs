@@ -114,7 +114,7 @@ pub async fn run(bench: &Bench, rate: u64, work_dir: &Path) -> Result<Vec<Point>
     let workload = Workload::new(Kind::Filter, 0);
     let mut server = Server::start_in(&bench.server, &work_dir.join("sweep")).await?;
     let api = server.api();
-    let topics = Topics::new("sweep");
+    let topics = bench.topics("sweep");
     let grid = grid();
     let mut points = Vec::with_capacity(grid.len());
     for (index, batching) in grid.into_iter().enumerate() {

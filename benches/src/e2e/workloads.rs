@@ -7,6 +7,11 @@ use crate::workload::{WINDOW_DEVICES, WINDOW_QUERY};
 /// can be measured at the output.
 pub const W1_QUERY: &str = "SELECT user_id, score, device, sent_us FROM s WHERE score > 0";
 
+/// W1 also selecting the topic each message arrived on (one topic per device when the load
+/// tool publishes to device topics: `bench-e2e --device-topics`).
+pub const W1_META_QUERY: &str =
+    "SELECT user_id, score, device, sent_us, meta(topic) AS topic FROM s WHERE score > 0";
+
 /// What a workload runs between the load tool's input and output topics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -14,6 +19,8 @@ pub enum Kind {
     Relay,
     /// W1: [`W1_QUERY`].
     Filter,
+    /// W1 with `meta(topic)`: [`W1_META_QUERY`].
+    FilterMeta,
     /// W2: [`WINDOW_QUERY`], a tumbling window of one second over [`WINDOW_DEVICES`] devices.
     Window,
 }
@@ -29,8 +36,8 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// The rows of the table, in order: the relay ceiling at QoS 0 and 1, W1 at QoS 0 and 1,
-    /// W2 at QoS 0.
+    /// The rows of the table by default, in order: the relay ceiling at QoS 0 and 1, W1 at
+    /// QoS 0 and 1, W2 at QoS 0.
     pub const ALL: [Workload; 5] = [
         Workload::new(Kind::Relay, 0),
         Workload::new(Kind::Relay, 1),
@@ -49,6 +56,7 @@ impl Workload {
         let kind = match self.kind {
             Kind::Relay => "relay",
             Kind::Filter => "w1",
+            Kind::FilterMeta => "w1m",
             Kind::Window => "w2",
         };
         format!("{kind}-q{}", self.qos)
@@ -59,8 +67,20 @@ impl Workload {
         match self.kind {
             Kind::Relay => None,
             Kind::Filter => Some(W1_QUERY),
+            Kind::FilterMeta => Some(W1_META_QUERY),
             Kind::Window => Some(WINDOW_QUERY),
         }
+    }
+
+    /// The rows run only when asked for by name: W1 with `meta(topic)` at QoS 0 and 1.
+    pub const ON_REQUEST: [Workload; 2] = [
+        Workload::new(Kind::FilterMeta, 0),
+        Workload::new(Kind::FilterMeta, 1),
+    ];
+
+    /// Every workload that can be asked for by name: [`Self::ALL`], then [`Self::ON_REQUEST`].
+    pub fn selectable() -> impl Iterator<Item = Workload> {
+        Self::ALL.into_iter().chain(Self::ON_REQUEST)
     }
 
     /// How many distinct devices the messages cycle through.
@@ -73,7 +93,7 @@ impl Workload {
     pub fn expect_ratio(&self) -> Option<f64> {
         match self.kind {
             Kind::Relay => Some(1.0),
-            Kind::Filter => Some(0.5),
+            Kind::Filter | Kind::FilterMeta => Some(0.5),
             Kind::Window => None,
         }
     }
@@ -92,6 +112,24 @@ mod tests {
     fn names_are_unique_and_say_the_qos() {
         let names: Vec<String> = Workload::ALL.iter().map(Workload::name).collect();
         assert_eq!(names, ["relay-q0", "relay-q1", "w1-q0", "w1-q1", "w2-q0"]);
+        let selectable: Vec<String> = Workload::selectable().map(|w| w.name()).collect();
+        assert_eq!(selectable[..5], names[..]);
+        assert_eq!(selectable[5..], ["w1m-q0", "w1m-q1"]);
+    }
+
+    #[test]
+    fn w1_with_meta_is_w1_plus_the_topic() {
+        let meta = Workload::new(Kind::FilterMeta, 0);
+        assert_eq!(
+            meta.sql(),
+            Some(
+                W1_QUERY
+                    .replace(" FROM", ", meta(topic) AS topic FROM")
+                    .as_str()
+            )
+        );
+        assert_eq!(meta.expect_ratio(), Some(0.5));
+        assert!(meta.carries_send_time());
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub struct RunConfig {
     pub expect_ratio: f64,
     /// How many distinct `device` values the messages cycle through.
     pub devices: usize,
+    /// Publish each message to its device's topic under the input topic
+    /// ([`device_topic`]: `<input>/dev-0042/data`) instead of to the input topic itself, so
+    /// that the pipeline's source subscribes to [`device_filter`] and sees one topic per
+    /// device.
+    pub device_topics: bool,
     /// How long the output must stay quiet after publishing ends before the run stops.
     pub drain: Duration,
 }
@@ -148,14 +153,38 @@ async fn publish(client: &AsyncClient, config: &RunConfig) -> Result<()> {
 }
 
 async fn publish_range(client: &AsyncClient, config: &RunConfig, range: Range<u64>) -> Result<()> {
+    let topics = publish_topics(config);
     for index in range {
         let payload = timestamped_message(index as usize, config.devices, unix_micros());
+        let topic = &topics[index as usize % topics.len()];
         client
-            .publish(config.input.as_str(), config.qos, false, payload)
+            .publish(topic.as_str(), config.qos, false, payload)
             .await
-            .map_err(|error| Error::mqtt(format!("publishing to '{}'", config.input), error))?;
+            .map_err(|error| Error::mqtt(format!("publishing to '{topic}'"), error))?;
     }
     Ok(())
+}
+
+/// The topics messages are published to, message `i` to topic `i % len`: one per device, or
+/// the input topic alone.
+fn publish_topics(config: &RunConfig) -> Vec<String> {
+    if !config.device_topics {
+        return vec![config.input.clone()];
+    }
+    (0..config.devices.max(1))
+        .map(|device| device_topic(&config.input, device))
+        .collect()
+}
+
+/// The topic of device number `device` under `input`: `<input>/dev-0042/data`, its `device`
+/// field's value as a level of its own.
+pub fn device_topic(input: &str, device: usize) -> String {
+    format!("{input}/dev-{device:04}/data")
+}
+
+/// The filter matching every [`device_topic`] under `input`.
+pub fn device_filter(input: &str) -> String {
+    format!("{input}/+/data")
 }
 
 /// Polls the publisher's event loop until `total` messages are written (QoS 0) or
@@ -287,6 +316,16 @@ async fn join<T>(task: &str, handle: JoinHandle<Result<T>>) -> Result<T> {
 mod tests {
     use super::*;
     use crate::workload::timestamped_message;
+
+    #[test]
+    fn device_topics_name_the_device_of_the_message_and_match_the_filter() {
+        let topic = device_topic("bench/in", 42);
+        assert_eq!(topic, "bench/in/dev-0042/data");
+        assert!(rumqttc::matches(&topic, &device_filter("bench/in")));
+        let payload = timestamped_message(1042, 1000, 0);
+        let row: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(row["device"], "dev-0042");
+    }
 
     #[test]
     fn the_run_stops_a_quiet_time_after_the_last_activity() {
