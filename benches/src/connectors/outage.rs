@@ -117,12 +117,7 @@ pub async fn run(plan: &OutagePlan) -> Result<OutageReport> {
         tokio::time::sleep_until(due.into()).await;
         let batch = rows.slice(offset, batch_rows.min(total - offset));
         let messages = encoder.encode(&batch)?;
-        sink.send(None, messages)
-            .await
-            .map_err(|unsent| Error::Unsent {
-                count: unsent.count,
-                error: unsent.error,
-            })?;
+        sinks::send(sink.as_mut(), messages).await?;
     }
     let deadline = webhook.outage_end().max(Instant::now()) + CONFIRM_GRACE;
     let confirmed = sink.confirmed_through(sink.published());

@@ -46,14 +46,22 @@ pub fn json_encoder(format: &str) -> Result<Box<dyn Encoder>> {
 /// # Errors
 /// When the sink did not take some of the messages.
 pub async fn deliver(sink: &mut dyn Sink, messages: EncodedMessages<'_>) -> Result<()> {
+    send(sink, messages).await?;
+    sink.confirmed_through(sink.published()).await;
+    Ok(())
+}
+
+/// Sends `messages` to the sink's fixed destination, without waiting for confirmation.
+///
+/// # Errors
+/// When the sink did not take some of the messages.
+pub async fn send(sink: &mut dyn Sink, messages: EncodedMessages<'_>) -> Result<()> {
     sink.send(None, messages)
         .await
         .map_err(|unsent| Error::Unsent {
             count: unsent.count,
             error: unsent.error,
-        })?;
-    sink.confirmed_through(sink.published()).await;
-    Ok(())
+        })
 }
 
 #[cfg(test)]
