@@ -105,15 +105,16 @@ impl PipelineTask {
                 biased;
                 () = shutdown.cancelled() => Wake::Stop,
                 () = self.settlements.oldest_confirmed(&self.sinks), if waiting => Wake::Confirmed,
+                // Before the input: a busy input must not keep checkpoints from being taken.
+                committed = written(&mut self.checkpointing), if writing => {
+                    Wake::Checkpointed(committed)
+                }
+                () = checkpoint_due => Wake::CheckpointDue,
                 more = self.input.next(self.policy), if !full => {
                     if more { Wake::Batch } else { Wake::Stop }
                 }
                 () = window_end => Wake::WindowEnd,
                 () = sink_batch_due => Wake::SinkBatchDue,
-                committed = written(&mut self.checkpointing), if writing => {
-                    Wake::Checkpointed(committed)
-                }
-                () = checkpoint_due => Wake::CheckpointDue,
             };
             let healthy = match wake {
                 Wake::Batch => self.process().await,
