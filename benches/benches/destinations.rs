@@ -1,12 +1,16 @@
 //! What a destination rendered from each row (`{{device}}`) costs beside a fixed one.
 //!
 //! `destination`: the whole chain of the chain bench's query (W1) at batch 1024, its result
-//! encoded whole for a fixed topic, or split by `sensors/{{device}}/alerts` with
-//! `Template::route` and each group encoded, as the server's runtime does before sending
-//! each group to its destination; over messages from 10 and from 1000 devices.
+//! encoded whole for a fixed topic, or split by `sensors/{{device}}/alerts` as the server's
+//! runtime does for an encoder that writes a message per row: `Template::route_rows` gives
+//! each destination's row positions, the batch is encoded once, and each destination takes
+//! its rows' messages (`EncodedMessages::select`); over messages from 10 and from 1000
+//! devices.
 //!
 //! `route`: the sink's part alone, on a result batch of 1024 rows (no filter): encoding it
-//! whole, routing it, and routing it then encoding each group.
+//! whole; routing it into batches (`Template::route`, what an encoder writing one message
+//! per batch needs) then encoding each group; routing it by row positions then encoding once
+//! and selecting each destination's messages.
 //!
 //! Timed in CPU time ([`veloflux_benches::cpu`]).
 
@@ -66,8 +70,9 @@ fn chains(c: &mut Criterion<ProcessCpuTime>, template: &Template) {
     group.finish();
 }
 
-/// The chain as the runtime runs it for a sink with a rendered destination: decode and
-/// execute, split the result by destination, encode each group. Returns the groups.
+/// The chain as the runtime runs it for a sink with a rendered destination and a message
+/// per row: decode and execute, route the result's rows, encode it once, hand each
+/// destination its messages. Returns the destinations.
 fn routed_chain(
     chain: &mut Chain,
     template: &Template,
@@ -75,10 +80,11 @@ fn routed_chain(
 ) -> veloflux_benches::Result<usize> {
     let decoded = chain.decode(payloads)?;
     let executed = chain.execute(&decoded.batch, wall_clock_ms(), &mut |_, _| {})?;
-    let routes = template.route(&executed.batch)?;
-    for (destination, rows) in &routes.groups {
-        if let Some(messages) = chain.encode(0, rows) {
-            black_box((destination, messages?.len()));
+    let routes = template.route_rows(&executed.batch)?;
+    if let Some(messages) = chain.encode(0, &executed.batch) {
+        let messages = messages?;
+        for (destination, rows) in &routes.groups {
+            black_box((destination, messages.select(rows).byte_len()));
         }
     }
     Ok(routes.groups.len())
@@ -101,6 +107,16 @@ fn routes(c: &mut Criterion<ProcessCpuTime>, template: &Template) {
                 let routes = template.route(black_box(&batch))?;
                 for (destination, rows) in &routes.groups {
                     black_box((destination, encoder.encode(rows)?.len()));
+                }
+                Ok::<_, veloflux_connectors::Error>(routes.groups.len())
+            });
+        });
+        group.bench_function(BenchmarkId::new("route_rows_select", devices), |b| {
+            b.iter(|| {
+                let routes = template.route_rows(black_box(&batch))?;
+                let messages = encoder.encode(&batch)?;
+                for (destination, rows) in &routes.groups {
+                    black_box((destination, messages.select(rows).byte_len()));
                 }
                 Ok::<_, veloflux_connectors::Error>(routes.groups.len())
             });

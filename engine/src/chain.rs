@@ -139,6 +139,13 @@ impl Chain {
         self.encoders.len()
     }
 
+    /// Whether sink `sink`'s encoder writes one message per row, in row order.
+    pub fn message_per_row(&self, sink: usize) -> bool {
+        self.encoders
+            .get(sink)
+            .is_some_and(|encoder| encoder.message_per_row())
+    }
+
     /// Encodes result rows with sink `sink`'s encoder; `None` when there is no such sink.
     ///
     /// # Errors

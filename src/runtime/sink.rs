@@ -8,7 +8,7 @@ use arrow::array::RecordBatch;
 use veloflux_connectors::connector::{self, ConnectorContext};
 use veloflux_connectors::registry::registry;
 use veloflux_connectors::status::ConnectorStatus;
-use veloflux_connectors::template::Template;
+use veloflux_connectors::template::{RowRoutes, Template};
 use veloflux_engine::Chain;
 
 use super::sink_batch::{Batching, Gathered, SinkMarks};
@@ -152,10 +152,20 @@ impl Sink {
     /// destination, or split by the rendered destination of each row.
     async fn send_now(&mut self, chain: &mut Chain, index: usize, batch: &RecordBatch) {
         let started = Instant::now();
-        let routes = match self.template.as_ref().map(|template| template.route(batch)) {
-            None => return self.send(chain, index, None, batch, started).await,
-            Some(Ok(routes)) => routes,
-            Some(Err(error)) => {
+        let Some(template) = &self.template else {
+            return self.send(chain, index, None, batch, started).await;
+        };
+        if chain.message_per_row(index) {
+            return match template.route_rows(batch) {
+                Ok(routes) => self.send_rows(chain, index, batch, routes, started).await,
+                Err(error) => self
+                    .stats
+                    .record_errors(batch.num_rows(), || error.to_string()),
+            };
+        }
+        let routes = match template.route(batch) {
+            Ok(routes) => routes,
+            Err(error) => {
                 self.stats
                     .record_errors(batch.num_rows(), || error.to_string());
                 return;
@@ -167,6 +177,52 @@ impl Sink {
             self.send(chain, index, Some(destination), rows, Instant::now())
                 .await;
         }
+    }
+
+    /// Encodes `batch` once, a message per row, and sends each destination of `routes` the
+    /// messages of its rows.
+    async fn send_rows(
+        &mut self,
+        chain: &mut Chain,
+        index: usize,
+        batch: &RecordBatch,
+        routes: RowRoutes,
+        started: Instant,
+    ) {
+        self.stats
+            .record_errors(routes.unroutable, || routes.reason.unwrap_or_default());
+        let messages = match chain.encode(index, batch) {
+            Some(Ok(messages)) => messages,
+            Some(Err(error)) => {
+                self.stats
+                    .record_errors(batch.num_rows(), || error.to_string());
+                return;
+            }
+            None => return,
+        };
+        for (destination, rows) in &routes.groups {
+            let selected = messages.select(rows);
+            let result = self.connector.send(Some(destination), selected).await;
+            self.record_sent(rows.len(), selected.len(), result, started);
+        }
+    }
+
+    /// Counts `rows` whose `count` messages were sent (or not, as `result` says), encoding
+    /// having begun at `started`.
+    fn record_sent(
+        &self,
+        rows: usize,
+        count: usize,
+        result: Result<(), connector::Unsent>,
+        started: Instant,
+    ) {
+        let (failed, last_error) = match result {
+            Ok(()) => (0, String::new()),
+            Err(unsent) => (unsent.count, unsent.error.to_string()),
+        };
+        self.stats
+            .record_batch(rows, count - failed, started.elapsed());
+        self.stats.record_errors(failed, || last_error);
     }
 
     /// Sends the messages encoded from `batch` to `destination`, waiting while it is busy;
@@ -189,12 +245,7 @@ impl Sink {
             None => return,
         };
         let count = messages.len();
-        let (failed, last_error) = match self.connector.send(destination, messages).await {
-            Ok(()) => (0, String::new()),
-            Err(unsent) => (unsent.count, unsent.error.to_string()),
-        };
-        self.stats
-            .record_batch(rows, count - failed, started.elapsed());
-        self.stats.record_errors(failed, || last_error);
+        let result = self.connector.send(destination, messages).await;
+        self.record_sent(rows, count, result, started);
     }
 }

@@ -5,7 +5,7 @@
 
 mod route;
 
-pub use route::Routes;
+pub use route::{Routed, Routes, RowRoutes};
 
 /// A destination with placeholders, parsed once.
 #[derive(Debug, Clone, PartialEq, Eq)]

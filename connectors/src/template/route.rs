@@ -12,16 +12,23 @@ use arrow::datatypes::{DataType, Int32Type};
 use super::{Part, Template};
 use crate::{Error, Result};
 
-/// The rows of a batch split by their rendered destination.
-#[derive(Debug, Default)]
-pub struct Routes {
+/// The rows of a batch split by their rendered destination: `R` is the rows of one
+/// destination, as a batch ([`Routes`]) or as their positions ([`RowRoutes`]).
+#[derive(Debug)]
+pub struct Routed<R> {
     /// Each destination and its rows, in the order of their first row.
-    pub groups: Vec<(String, RecordBatch)>,
+    pub groups: Vec<(String, R)>,
     /// Rows that have no destination: a placeholder's value is null.
     pub unroutable: usize,
     /// Why, for the first placeholder that was null.
     pub reason: Option<String>,
 }
+
+/// Each destination with its rows taken out of the batch.
+pub type Routes = Routed<RecordBatch>;
+
+/// Each destination with the positions of its rows in the batch, ascending.
+pub type RowRoutes = Routed<Vec<u32>>;
 
 impl Template {
     /// Renders the template for every row of `batch` and groups the rows by the result; rows
@@ -30,11 +37,38 @@ impl Template {
     /// # Errors
     /// When a placeholder names a column `batch` does not have.
     pub fn route(&self, batch: &RecordBatch) -> Result<Routes> {
+        let rows = self.route_rows(batch)?;
+        let groups = rows
+            .groups
+            .into_iter()
+            .map(|(destination, indices)| {
+                let group = if indices.len() == batch.num_rows() {
+                    batch.clone()
+                } else {
+                    take_record_batch(batch, &UInt32Array::from(indices))?
+                };
+                Ok((destination, group))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Routes {
+            groups,
+            unroutable: rows.unroutable,
+            reason: rows.reason,
+        })
+    }
+
+    /// [`Self::route`] with each destination's rows as their positions in `batch`, for an
+    /// encoder that writes a message per row: the batch is encoded once, and each destination
+    /// sent its rows' messages.
+    ///
+    /// # Errors
+    /// When a placeholder names a column `batch` does not have.
+    pub fn route_rows(&self, batch: &RecordBatch) -> Result<RowRoutes> {
         let rendered = self.render(batch)?;
-        let mut routes = Routes {
+        let mut routes = RowRoutes {
+            groups: Vec::new(),
             unroutable: rendered.null_count(),
             reason: self.null_reason(batch),
-            ..Routes::default()
         };
         if routes.unroutable == batch.num_rows() {
             return Ok(routes);
@@ -52,17 +86,11 @@ impl Template {
             }
         }
         for (key, indices) in rows.into_iter().enumerate() {
-            if indices.is_empty() {
-                continue;
+            if !indices.is_empty() {
+                routes
+                    .groups
+                    .push((destinations.value(key).to_owned(), indices));
             }
-            let group = if indices.len() == batch.num_rows() {
-                batch.clone()
-            } else {
-                take_record_batch(batch, &UInt32Array::from(indices))?
-            };
-            routes
-                .groups
-                .push((destinations.value(key).to_owned(), group));
         }
         Ok(routes)
     }
@@ -149,6 +177,48 @@ mod tests {
             routes.reason.as_deref(),
             Some("placeholder {{device}} is null in 1 row(s): they have no destination")
         );
+    }
+
+    #[test]
+    fn messages_selected_by_row_are_those_of_each_destination_encoded_apart() {
+        use crate::codec::Encoder;
+        use crate::codec::json::{JsonEncoder, JsonFormat};
+
+        let template = Template::parse("alerts/{{line}}/{{device}}").unwrap();
+        let batch = batch();
+        let mut apart = JsonEncoder::new(JsonFormat::MessagePerRow);
+        let expected: Vec<(String, Vec<Vec<u8>>)> = template
+            .route(&batch)
+            .unwrap()
+            .groups
+            .iter()
+            .map(|(destination, rows)| {
+                let messages = apart.encode(rows).unwrap();
+                (
+                    destination.clone(),
+                    messages.iter().map(<[u8]>::to_vec).collect(),
+                )
+            })
+            .collect();
+        let routes = template.route_rows(&batch).unwrap();
+        assert_eq!(routes.unroutable, 1);
+        let mut whole = JsonEncoder::new(JsonFormat::MessagePerRow);
+        assert!(whole.message_per_row());
+        let messages = whole.encode(&batch).unwrap();
+        let selected: Vec<(String, Vec<Vec<u8>>)> = routes
+            .groups
+            .iter()
+            .map(|(destination, rows)| {
+                let picked = messages.select(rows);
+                assert_eq!(picked.len(), rows.len());
+                (
+                    destination.clone(),
+                    picked.iter().map(<[u8]>::to_vec).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(selected, expected);
+        assert_eq!(messages.select(&[7]).iter().next(), Some(&b""[..]));
     }
 
     #[test]

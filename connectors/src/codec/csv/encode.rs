@@ -52,6 +52,11 @@ impl CsvEncoder {
         }
     }
 
+    /// How it writes a batch.
+    pub fn format(&self) -> CsvFormat {
+        self.format
+    }
+
     /// Encodes the rows of `batch`. An empty batch gives no message.
     ///
     /// # Errors

@@ -35,6 +35,10 @@ impl super::Decoder for CsvDecoder {
 }
 
 impl super::Encoder for CsvEncoder {
+    fn message_per_row(&self) -> bool {
+        self.format() == CsvFormat::MessagePerRow
+    }
+
     fn encode(&mut self, batch: &arrow::array::RecordBatch) -> crate::Result<EncodedMessages<'_>> {
         CsvEncoder::encode(self, batch)
     }

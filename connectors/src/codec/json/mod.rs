@@ -36,6 +36,10 @@ impl super::Encoder for JsonEncoder {
     fn encode(&mut self, batch: &arrow::array::RecordBatch) -> crate::Result<EncodedMessages<'_>> {
         JsonEncoder::encode(self, batch)
     }
+
+    fn message_per_row(&self) -> bool {
+        self.format() == JsonFormat::MessagePerRow
+    }
 }
 
 #[cfg(feature = "io")]

@@ -45,6 +45,11 @@ impl JsonEncoder {
         }
     }
 
+    /// How it writes a batch.
+    pub fn format(&self) -> JsonFormat {
+        self.format
+    }
+
     /// Encodes the rows of `batch`. An empty batch gives no message.
     ///
     /// # Errors
