@@ -179,6 +179,10 @@ pub struct RuntimeConfig {
     pub max_window_state_bytes: usize,
     /// Payloads bigger than this are skipped unread and counted as decode errors.
     pub max_payload_bytes: usize,
+    /// How often a pipeline with state (windows, stateful functions) checkpoints it while it
+    /// changes; 0 turns checkpoints off (state then lives in memory only, and messages are
+    /// acknowledged as soon as the state took them).
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -190,6 +194,7 @@ impl Default for RuntimeConfig {
             read_interval_ms: 1,
             max_window_state_bytes: 64 << 20,
             max_payload_bytes: 1 << 20,
+            checkpoint_interval_ms: 1000,
         }
     }
 }

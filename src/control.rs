@@ -5,6 +5,7 @@
 //! always agree.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 
-use crate::runtime::{Launch, PipelineState, PipelineStatus, Runtime, Taps};
+use crate::runtime::{Launch, PipelineState, PipelineStatus, Runtime, StartError, Taps};
 use crate::spec::{PipelineSpec, SpecError, StreamSpec};
 use crate::storage::{PipelineRecord, Storage, StorageError};
 use veloflux_planner::Metadata;
@@ -65,6 +66,16 @@ impl From<veloflux_connectors::Error> for ControlError {
             internal @ veloflux_connectors::Error::Internal(_) => {
                 Self::Internal(internal.to_string())
             }
+        }
+    }
+}
+
+impl From<StartError> for ControlError {
+    fn from(error: StartError) -> Self {
+        match error {
+            StartError::Connector(error) => error.into(),
+            StartError::Checkpoint(message) => Self::Conflict(message),
+            StartError::Storage(error) => error.into(),
         }
     }
 }
@@ -148,7 +159,7 @@ struct State {
 
 /// Streams, pipelines and what runs.
 pub struct Control {
-    storage: Storage,
+    storage: Arc<Storage>,
     runtime: Runtime,
     state: Mutex<State>,
     /// Whether [`Self::restore`] has run.
@@ -170,7 +181,7 @@ impl Control {
     ///
     /// # Errors
     /// When the metadata cannot be read or no longer validates.
-    pub fn open(storage: Storage, runtime: Runtime) -> Result<Self, ControlError> {
+    pub fn open(storage: Arc<Storage>, runtime: Runtime) -> Result<Self, ControlError> {
         let mut state = State::default();
         for spec in storage.streams()? {
             let schema = spec.validate().map_err(|error| {

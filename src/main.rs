@@ -144,11 +144,9 @@ async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<()> {
     }
     let instance = instance_id(config.server.instance_id.as_deref(), &args.data_dir)
         .map_err(anyhow::Error::msg)?;
-    let storage = Storage::open(&args.data_dir)?;
-    let control = Arc::new(Control::open(
-        storage,
-        Runtime::new(config.runtime.clone(), instance),
-    )?);
+    let storage = Arc::new(Storage::open(&args.data_dir)?);
+    let runtime = Runtime::new(config.runtime.clone(), instance, Arc::clone(&storage));
+    let control = Arc::new(Control::open(storage, runtime)?);
     control.restore().await;
     let access = access(&config);
     if let Some(addr) = config.metrics.addr {

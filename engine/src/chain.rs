@@ -113,6 +113,27 @@ impl Chain {
         self.executor.window_state_bytes()
     }
 
+    /// Whether the plan keeps state between batches, which a checkpoint would hold.
+    pub fn has_state(&self) -> bool {
+        self.executor.has_state()
+    }
+
+    /// The plan's state as the bytes of a checkpoint; processing goes on as it was.
+    ///
+    /// # Errors
+    /// Only on a bug.
+    pub fn checkpoint(&mut self) -> Result<Vec<u8>> {
+        self.executor.checkpoint()
+    }
+
+    /// Replaces the plan's state by a checkpoint's, restored at `now_ms`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Checkpoint`] when the checkpoint is damaged or another statement's.
+    pub fn restore(&mut self, checkpoint: &[u8], now_ms: i64) -> Result<()> {
+        self.executor.restore(checkpoint, now_ms)
+    }
+
     /// The number of encoders, one per sink.
     pub fn sink_count(&self) -> usize {
         self.encoders.len()

@@ -10,7 +10,9 @@ use veloflux_kernels::stateful::{StatefulFunctions, StatefulState};
 use veloflux_kernels::window::WindowAggregator;
 use veloflux_planner::{PipelinePlan, PlanStep};
 
-use crate::Result;
+use crate::{Error, Result};
+
+use crate::checkpoint::StateParts;
 use crate::steps::{RowError, Steps, concat, whole_or_row_by_row};
 
 /// The output of one batch and the rows that could not be processed.
@@ -179,6 +181,57 @@ impl PlanExecutor {
             .as_ref()
             .map_or(0, |window| window.aggregator.memory_size())
     }
+
+    /// Whether the plan keeps state from batch to batch (a window or a stateful function):
+    /// what a checkpoint would hold.
+    pub fn has_state(&self) -> bool {
+        self.stateful.is_some() || self.window.is_some()
+    }
+
+    /// The state as the bytes of a checkpoint; execution goes on as it was.
+    ///
+    /// # Errors
+    /// Only on a bug.
+    pub fn checkpoint(&mut self) -> Result<Vec<u8>> {
+        let mut parts = StateParts::default();
+        if let Some((functions, state)) = &self.stateful {
+            parts.stateful = state.snapshot(functions)?;
+        }
+        if let Some(window) = &mut self.window {
+            parts.window = window.aggregator.snapshot()?;
+        }
+        parts.encode()
+    }
+
+    /// Replaces the state by a checkpoint's, restored at `now_ms`.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] when the bytes are damaged or hold another statement's state;
+    /// the executor is then left part restored, for nothing but dropping.
+    pub fn restore(&mut self, checkpoint: &[u8], now_ms: i64) -> Result<()> {
+        let parts = StateParts::decode(checkpoint)?;
+        match &mut self.stateful {
+            Some((functions, state)) => state
+                .restore(functions, &parts.stateful)
+                .map_err(not_restored)?,
+            None if parts.stateful.is_empty() => {}
+            None => return Err(not_restored("stateful functions the statement has not")),
+        }
+        match &mut self.window {
+            Some(window) => window
+                .aggregator
+                .restore(&parts.window, now_ms)
+                .map_err(not_restored)?,
+            None if parts.window.is_empty() => {}
+            None => return Err(not_restored("windows the statement has not")),
+        }
+        Ok(())
+    }
+}
+
+/// The error of a checkpoint that does not fit the statement.
+fn not_restored(why: impl std::fmt::Display) -> Error {
+    Error::Checkpoint(format!("the checkpoint does not fit the statement: {why}"))
 }
 
 impl Windowed {

@@ -1,4 +1,5 @@
-//! Errors of the kernels: evaluating an expression failed on the data of a batch.
+//! Errors of the kernels: evaluating an expression failed on the data of a batch, or saved
+//! state could not be restored.
 
 use datafusion_common::DataFusionError;
 
@@ -15,6 +16,10 @@ pub enum Error {
     /// An expression returned something its operator cannot use: a bug in planning.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Saved state does not fit the statement restoring it: the checkpoint is damaged or was
+    /// written by another statement.
+    #[error("the checkpoint cannot be restored: {0}")]
+    Checkpoint(String),
 }
 
 impl From<DataFusionError> for Error {

@@ -4,6 +4,7 @@
 //! I/O or knows where batches come from. One file per operator; windowed aggregation, which
 //! keeps state between batches, has a module of its own.
 
+mod checkpoint;
 mod error;
 mod filter;
 mod project;

@@ -24,12 +24,9 @@ pub(super) struct Api {
 impl Api {
     pub(super) fn new() -> Self {
         let data = tempfile::tempdir().unwrap();
-        let storage = Storage::open(data.path()).unwrap();
-        let control = Control::open(
-            storage,
-            Runtime::new(RuntimeConfig::default(), "test".into()),
-        )
-        .unwrap();
+        let storage = Arc::new(Storage::open(data.path()).unwrap());
+        let runtime = Runtime::new(RuntimeConfig::default(), "test".into(), storage.clone());
+        let control = Control::open(storage, runtime).unwrap();
         Self {
             router: super::app(Arc::new(control), super::Access::default()),
             _data: data,

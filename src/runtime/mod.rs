@@ -3,6 +3,8 @@
 //! losing data.
 
 mod batcher;
+mod checkpoint;
+mod checkpoint_stats;
 mod histogram;
 mod input;
 mod pipeline;
@@ -11,6 +13,7 @@ mod shared;
 mod sink;
 mod sink_batch;
 mod stage;
+mod start_error;
 mod stats;
 mod status;
 mod tap;
@@ -31,8 +34,10 @@ use veloflux_engine::Chain;
 use veloflux_planner::{PipelinePlan, PlanStep};
 
 pub use batcher::BatchPolicy;
+pub use checkpoint_stats::CheckpointSnapshot;
 pub use histogram::HistogramSnapshot;
 pub use stage::{Stage, StageKind};
+pub use start_error::StartError;
 pub use stats::StageSnapshot;
 pub use status::{ConnectorState, PipelineState, PipelineStatus, StageStatus};
 pub use tap::{MAX_RETAINED_BATCHES, Retention, Tail, TapPoint, Taps, UnknownTap};
@@ -40,6 +45,9 @@ pub use window_stats::WindowSnapshot;
 
 use crate::config::RuntimeConfig;
 use crate::spec::{PipelineSpec, StreamSpec};
+use crate::storage::Storage;
+use checkpoint::{CheckpointPlan, Checkpointing};
+use checkpoint_stats::CheckpointStats;
 use input::{Input, PayloadLimit, StreamInput, column_indices, subscribe};
 use pipeline::{PipelineStats, PipelineTask};
 use settlement::Settlements;
@@ -55,6 +63,8 @@ pub struct Runtime {
 
 struct Inner {
     config: RuntimeConfig,
+    /// Where pipelines' checkpoints are kept.
+    storage: Arc<Storage>,
     /// This server instance's name, in every default client id.
     instance_id: String,
     hub: MemoryHub,
@@ -91,10 +101,11 @@ pub struct Launch<'a> {
 
 impl Runtime {
     /// A runtime with `config`'s defaults for batching and buffering, for server instance
-    /// `instance_id`.
-    pub fn new(config: RuntimeConfig, instance_id: String) -> Self {
+    /// `instance_id`, keeping checkpoints in `storage`.
+    pub fn new(config: RuntimeConfig, instance_id: String, storage: Arc<Storage>) -> Self {
         let inner = Inner {
             config,
+            storage,
             instance_id,
             hub: MemoryHub::default(),
             ingest: MemoryHub::default(),
@@ -107,12 +118,13 @@ impl Runtime {
         }
     }
 
-    /// Starts a pipeline; starting one that runs already does nothing.
+    /// Starts a pipeline, resuming the state of its last checkpoint; starting one that runs
+    /// already does nothing.
     ///
     /// # Errors
-    /// When a connector or codec cannot be built from the spec: [`veloflux_connectors::Error`]
-    /// says whose fault it is.
-    pub fn start(&self, launch: Launch<'_>) -> veloflux_connectors::Result<()> {
+    /// When a connector or codec cannot be built from the spec ([`veloflux_connectors::Error`]
+    /// says whose fault it is), or the pipeline's checkpoint cannot be restored.
+    pub fn start(&self, launch: Launch<'_>) -> Result<(), StartError> {
         let id = launch.spec.id.clone();
         let mut pipelines = self.lock_pipelines();
         if pipelines
@@ -126,7 +138,7 @@ impl Runtime {
         Ok(())
     }
 
-    fn launch(&self, launch: Launch<'_>) -> veloflux_connectors::Result<Running> {
+    fn launch(&self, launch: Launch<'_>) -> Result<Running, StartError> {
         let Launch {
             spec,
             stream,
@@ -137,9 +149,25 @@ impl Runtime {
         let policy = self.policy(spec);
         let mut connectors = Vec::new();
         let mut stats = PipelineStats::default();
+        let windowed = plan
+            .steps
+            .iter()
+            .any(|step| matches!(step, PlanStep::Aggregate(_)));
+        let taps = self.taps(&spec.id);
+        taps.set_schemas(tap_schemas(&plan));
+        // The state is resumed before anything connects: a pipeline that cannot resume it
+        // takes no message.
+        let mut chain = chain(spec, stream, plan)?;
+        let mut warnings: Vec<String> = windowed
+            .then(|| shared_subscription_warning(stream))
+            .flatten()
+            .into_iter()
+            .collect();
+        let checkpointing = self.resume(spec, &mut chain, &mut warnings)?;
+        stats.checkpoint = checkpointing.as_ref().map(|(_, stats)| Arc::clone(stats));
         let input = if stream.shared {
             let stream_schema = shared::with_metadata(&stream_schema);
-            let columns = column_indices(&stream_schema, &plan.source.schema);
+            let columns = column_indices(&stream_schema, &chain.plan().source.schema);
             let (receiver, status, source_stats) =
                 self.join_shared(stream, stream_schema, &spec.id, policy)?;
             connectors.extend(status.map(|status| (Stage::Source, status)));
@@ -171,22 +199,11 @@ impl Runtime {
             .iter()
             .map(|sink| (sink.stage().clone(), sink.stats()))
             .collect();
-        let windowed = plan
-            .steps
-            .iter()
-            .any(|step| matches!(step, PlanStep::Aggregate(_)));
-        let warnings = windowed
-            .then(|| shared_subscription_warning(stream))
-            .flatten()
-            .into_iter()
-            .collect();
         stats.window =
             windowed.then(|| Arc::new(WindowStats::new(self.inner.config.max_window_state_bytes)));
-        let taps = self.taps(&spec.id);
-        taps.set_schemas(tap_schemas(&plan));
         let task = PipelineTask {
             input,
-            chain: chain(spec, stream, plan)?,
+            chain,
             sinks,
             policy,
             source_stats: if stream.shared {
@@ -198,6 +215,7 @@ impl Runtime {
             window_stats: stats.window.clone(),
             taps,
             settlements: Settlements::default(),
+            checkpointing: checkpointing.map(|(plan, stats)| Checkpointing::new(plan, stats)),
             shutdown: shutdown.clone(),
         };
         let task = tokio::spawn(task.run());
@@ -211,6 +229,26 @@ impl Runtime {
             connectors,
             warnings,
         })
+    }
+
+    /// Restores `chain`'s state from pipeline `spec`'s checkpoint; what its checkpoints need
+    /// when the statement keeps state and checkpoints are on (`checkpoint_interval_ms` > 0).
+    fn resume(
+        &self,
+        spec: &PipelineSpec,
+        chain: &mut Chain,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<(CheckpointPlan, Arc<CheckpointStats>)>, StartError> {
+        let interval = self.inner.config.checkpoint_interval_ms;
+        let plan = CheckpointPlan {
+            storage: Arc::clone(&self.inner.storage),
+            pipeline: spec.id.clone(),
+            statement: spec.statement_key(),
+            interval: Duration::from_millis(interval),
+        };
+        let enabled = interval > 0;
+        warnings.extend(checkpoint::restore(chain, &plan, enabled)?);
+        Ok((enabled && chain.has_state()).then(|| (plan, Arc::default())))
     }
 
     /// This server instance's name.

@@ -9,6 +9,8 @@ use veloflux_engine::{Chain, Executed, wall_clock_ms};
 use veloflux_planner::PlanStep;
 
 use super::batcher::BatchPolicy;
+use super::checkpoint::Checkpointing;
+use super::checkpoint_stats::CheckpointStats;
 use super::input::Input;
 use super::settlement::Settlements;
 use super::sink::Sink;
@@ -25,6 +27,8 @@ pub(super) struct PipelineStats {
     pub(super) sinks: Vec<(Stage, Arc<StageStats>)>,
     /// For a windowed statement.
     pub(super) window: Option<Arc<WindowStats>>,
+    /// For a statement with state, when checkpoints are on.
+    pub(super) checkpoint: Option<Arc<CheckpointStats>>,
 }
 
 /// Everything a running pipeline owns.
@@ -39,6 +43,8 @@ pub(super) struct PipelineTask {
     pub(super) window_stats: Option<Arc<WindowStats>>,
     pub(super) taps: Arc<Taps>,
     pub(super) settlements: Settlements,
+    /// For a statement with state, when checkpoints are on.
+    pub(super) checkpointing: Option<Checkpointing>,
     pub(super) shutdown: CancellationToken,
 }
 
@@ -51,23 +57,30 @@ enum Wake {
     Confirmed,
     WindowEnd,
     SinkBatchDue,
+    CheckpointDue,
+    Checkpointed(Option<u64>),
     Stop,
 }
 
 impl PipelineTask {
     /// Processes batches until the input ends or `shutdown` is cancelled; then processes what
     /// is already queued and sends what sinks hold for their batches, so a stop loses nothing
-    /// that was received, and waits a little for the sinks to confirm it. Windows still open
-    /// at a stop are dropped: they are incomplete.
+    /// that was received, checkpoints the state (windows still open are resumed at the next
+    /// start), and waits a little for the sinks to confirm what was sent.
     pub(super) async fn run(mut self) {
-        if self.process_until_stopped().await {
-            while self.input.take_queued(self.policy) {
-                if !self.process().await {
-                    break;
-                }
+        let mut healthy = self.process_until_stopped().await;
+        if healthy {
+            while healthy && self.input.take_queued(self.policy) {
+                healthy = self.process().await;
             }
         }
         self.send_held(None).await;
+        if healthy
+            && let Some(checkpointing) = &mut self.checkpointing
+            && let Some(number) = checkpointing.finish(&mut self.chain).await
+        {
+            self.settlements.checkpoint_committed(&self.sinks, number);
+        }
         self.settlements.finish(&self.sinks, STOP_PATIENCE).await;
     }
 
@@ -78,12 +91,25 @@ impl PipelineTask {
             let window_end = window_end_sleep(self.chain.next_deadline());
             let sink_batch_due =
                 sleep_until(self.sinks.iter().filter_map(Sink::send_deadline).min());
-            let waiting = !self.settlements.is_empty();
+            let checkpoint_due =
+                sleep_until(self.checkpointing.as_ref().and_then(|checkpointing| {
+                    checkpointing.due(self.settlements.waits_on_checkpoint())
+                }));
+            let writing = self
+                .checkpointing
+                .as_ref()
+                .is_some_and(Checkpointing::is_writing);
+            let waiting = self.settlements.waits_on_sinks();
             let full = self.settlements.is_full();
             let wake = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => Wake::Stop,
                 () = self.settlements.oldest_confirmed(&self.sinks), if waiting => Wake::Confirmed,
+                // Before the input: a busy input must not keep checkpoints from being taken.
+                committed = written(&mut self.checkpointing), if writing => {
+                    Wake::Checkpointed(committed)
+                }
+                () = checkpoint_due => Wake::CheckpointDue,
                 more = self.input.next(self.policy), if !full => {
                     if more { Wake::Batch } else { Wake::Stop }
                 }
@@ -101,6 +127,18 @@ impl PipelineTask {
                     self.send_held(Some(Instant::now())).await;
                     true
                 }
+                Wake::CheckpointDue => {
+                    if let Some(checkpointing) = &mut self.checkpointing {
+                        checkpointing.take(&mut self.chain);
+                    }
+                    true
+                }
+                Wake::Checkpointed(committed) => {
+                    if let Some(number) = committed {
+                        self.settlements.checkpoint_committed(&self.sinks, number);
+                    }
+                    true
+                }
                 Wake::Stop => return true,
             };
             if !healthy {
@@ -110,16 +148,21 @@ impl PipelineTask {
     }
 
     /// Processes one batch; its messages are acknowledged once the sinks have what it
-    /// produced. False when the pipeline must stop.
+    /// produced and, when the statement keeps state, once a checkpoint holds what it changed.
+    /// False when the pipeline must stop.
     async fn process(&mut self) -> bool {
         let acks = self.input.take_acks();
         let Some(batch) = self.input.batch(self.chain.decoder(), &self.source_stats) else {
             // Nothing to deliver (nothing decodable): handled, or it would come back forever.
-            self.settlements.push(&self.sinks, acks);
+            self.settlements.push(&self.sinks, acks, None);
             return true;
         };
+        let checkpoint = match &mut self.checkpointing {
+            Some(checkpointing) if batch.num_rows() > 0 => Some(checkpointing.fed()),
+            _ => None,
+        };
         let healthy = self.process_batch(batch).await;
-        self.settlements.push(&self.sinks, acks);
+        self.settlements.push(&self.sinks, acks, checkpoint);
         healthy
     }
 
@@ -150,6 +193,9 @@ impl PipelineTask {
 
     /// Emits the windows whose end has come.
     async fn close_windows(&mut self) -> bool {
+        if let Some(checkpointing) = &mut self.checkpointing {
+            checkpointing.changed();
+        }
         let taps = &self.taps;
         let mut observe = |step: &PlanStep, output: &RecordBatch| observe_step(taps, step, output);
         match self.chain.advance(wall_clock_ms(), &mut observe) {
@@ -218,6 +264,14 @@ fn observe_step(taps: &Taps, step: &PlanStep, output: &RecordBatch) {
         PlanStep::Filter(_) => taps.observe(TapPoint::Filter, output),
         PlanStep::Project(_) => taps.observe(TapPoint::Project, output),
         PlanStep::Stateful(_) | PlanStep::Aggregate(_) => {}
+    }
+}
+
+/// Resolves when the checkpoint being written is committed or failed; never without one.
+async fn written(checkpointing: &mut Option<Checkpointing>) -> Option<u64> {
+    match checkpointing {
+        Some(checkpointing) => checkpointing.written().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Acknowledging what a pipeline has handled. A micro-batch's messages are settled (so
-//! acknowledged to the broker) once every sink has had what the batch produced confirmed.
+//! acknowledged to the broker) once every sink has had what the batch produced confirmed,
+//! and, when the pipeline keeps state, once a checkpoint taken after the batch is committed.
 //! The pipeline does not wait for that: it goes on with the next batches while the earlier
 //! ones wait here, oldest first, because MQTT wants acknowledgements in the order the
 //! messages came.
@@ -19,29 +20,62 @@ const MAX_WAITING_BATCHES: usize = 256;
 #[derive(Default)]
 pub(super) struct Settlements {
     waiting: VecDeque<Waiting>,
+    /// The number of the last checkpoint committed.
+    committed: u64,
 }
 
-/// One batch's acknowledgements and, per sink, the mark it must confirm first.
+/// One batch's acknowledgements, per sink the mark it must confirm first, and the checkpoint
+/// that must be committed first (0: none).
 struct Waiting {
     marks: Vec<u64>,
+    checkpoint: u64,
     acks: Acks,
 }
 
 impl Settlements {
-    /// Holds `acks` until every sink has confirmed what it has sent so far; settles at once
-    /// what is already safe (always so for sinks that need no confirmation).
-    pub(super) fn push(&mut self, sinks: &[Sink], acks: Acks) {
+    /// Holds `acks` until every sink has confirmed what it has sent so far and checkpoint
+    /// number `checkpoint` (if any) is committed; settles at once what is already safe
+    /// (always so for a stateless pipeline whose sinks need no confirmation).
+    pub(super) fn push(&mut self, sinks: &[Sink], acks: Acks, checkpoint: Option<u64>) {
         if acks.is_empty() {
             return;
         }
         let marks = sinks.iter().map(Sink::mark).collect();
-        self.waiting.push_back(Waiting { marks, acks });
+        let checkpoint = checkpoint.unwrap_or(0);
+        self.waiting.push_back(Waiting {
+            marks,
+            checkpoint,
+            acks,
+        });
         self.settle_confirmed(sinks);
     }
 
-    /// Settles the waiting batches, oldest first, that every sink has confirmed.
+    /// Checkpoint `number` is committed: settles what waited on it and is confirmed.
+    pub(super) fn checkpoint_committed(&mut self, sinks: &[Sink], number: u64) {
+        self.committed = self.committed.max(number);
+        self.settle_confirmed(sinks);
+    }
+
+    /// Whether acknowledgements wait on a checkpoint not yet committed.
+    pub(super) fn waits_on_checkpoint(&self) -> bool {
+        self.waiting
+            .back()
+            .is_some_and(|newest| newest.checkpoint > self.committed)
+    }
+
+    /// Whether the oldest batch waits on its sinks only, so that [`Self::oldest_confirmed`]
+    /// can settle it.
+    pub(super) fn waits_on_sinks(&self) -> bool {
+        self.waiting
+            .front()
+            .is_some_and(|oldest| oldest.checkpoint <= self.committed)
+    }
+
+    /// Settles the waiting batches, oldest first, that every sink has confirmed and whose
+    /// checkpoint is committed.
     pub(super) fn settle_confirmed(&mut self, sinks: &[Sink]) {
         while let Some(oldest) = self.waiting.front()
+            && oldest.checkpoint <= self.committed
             && is_confirmed(sinks, &oldest.marks)
         {
             if let Some(settled) = self.waiting.pop_front() {
@@ -49,11 +83,6 @@ impl Settlements {
             }
         }
         sinks.iter().for_each(Sink::count_lost);
-    }
-
-    /// Whether no batch is waiting.
-    pub(super) fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
     }
 
     /// Whether so many batches wait that the pipeline should take no more input for now.
@@ -70,7 +99,8 @@ impl Settlements {
     }
 
     /// At a stop: waits up to `patience` for the sinks to confirm everything, then settles
-    /// what they did. The rest is dropped unsettled, and the broker delivers it again.
+    /// what they did and what its checkpoints cover. The rest is dropped unsettled, and the
+    /// broker delivers it again.
     pub(super) async fn finish(mut self, sinks: &[Sink], patience: Duration) {
         if let Some(newest) = self.waiting.back() {
             let _ = tokio::time::timeout(patience, confirmed(sinks, &newest.marks)).await;

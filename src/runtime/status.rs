@@ -3,6 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::checkpoint_stats::CheckpointSnapshot;
 use super::window_stats::WindowSnapshot;
 
 use super::Running;
@@ -39,6 +40,9 @@ pub struct PipelineStatus {
     /// Its windows, for a windowed statement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowSnapshot>,
+    /// Its checkpoints, for a statement with state (windows, stateful functions) while
+    /// checkpoints are on; null otherwise.
+    pub checkpoint: Option<CheckpointSnapshot>,
     /// What works but may not do what was meant (a windowed statement over a share of a
     /// topic's messages).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -88,6 +92,7 @@ impl PipelineStatus {
             stages: Vec::new(),
             connectors: Vec::new(),
             window: None,
+            checkpoint: None,
             warnings: Vec::new(),
         }
     }
@@ -143,6 +148,7 @@ pub(super) fn of_running(running: &Running, instance_id: &str) -> PipelineStatus
         stages,
         connectors,
         window: window.map(|window| window.snapshot()),
+        checkpoint: stats.checkpoint.as_ref().map(|stats| stats.snapshot()),
         warnings: running.warnings.clone(),
     }
 }

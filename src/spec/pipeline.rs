@@ -116,6 +116,18 @@ pub struct EventTimeOptions {
 }
 
 impl PipelineSpec {
+    /// What the pipeline's state belongs to: the statement and the options that shape its
+    /// plan (event time), not those that only tune it. State saved for another key is not
+    /// resumed.
+    pub fn statement_key(&self) -> String {
+        let eventtime = self
+            .options
+            .eventtime
+            .as_ref()
+            .map(|options| (options.enabled, options.late_tolerance_ms));
+        format!("{}\n-- eventtime: {eventtime:?}", self.sql.trim())
+    }
+
     /// Checks every field but the SQL, which the planner checks against the catalog.
     ///
     /// # Errors

@@ -10,7 +10,9 @@ use prometheus::proto::{
 };
 use prometheus::{Encoder, TextEncoder};
 
-use crate::runtime::{HistogramSnapshot, PipelineState, PipelineStatus, StageKind, WindowSnapshot};
+use crate::runtime::{
+    CheckpointSnapshot, HistogramSnapshot, PipelineState, PipelineStatus, StageKind, WindowSnapshot,
+};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
@@ -124,6 +126,9 @@ fn pipeline_metrics(families: &mut Families, id: &str, status: &PipelineStatus) 
     if let Some(window) = &status.window {
         window_metrics(families, id, window);
     }
+    if let Some(checkpoint) = &status.checkpoint {
+        checkpoint_metrics(families, id, checkpoint);
+    }
     for connector in &status.connectors {
         let labels = [("pipeline", id), ("connector", connector.name.as_str())];
         let connected = if connector.connected { 1.0 } else { 0.0 };
@@ -157,6 +162,41 @@ fn window_metrics(families: &mut Families, id: &str, window: &WindowSnapshot) {
         &pipeline,
         window.state_bytes as f64,
     );
+}
+
+fn checkpoint_metrics(families: &mut Families, id: &str, checkpoint: &CheckpointSnapshot) {
+    let pipeline = [("pipeline", id)];
+    families.counter(
+        "veloflux_checkpoints_total",
+        "Checkpoints of a pipeline's state committed since it started.",
+        &pipeline,
+        checkpoint.count,
+    );
+    families.gauge(
+        "veloflux_checkpoint_duration_seconds",
+        "How long a pipeline's last checkpoint took, from taking its state to the commit.",
+        &pipeline,
+        checkpoint.last_duration_ms / 1000.0,
+    );
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "checkpoint sizes are far below 2^52"
+    )]
+    families.gauge(
+        "veloflux_checkpoint_bytes",
+        "The size of a pipeline's last checkpoint.",
+        &pipeline,
+        checkpoint.bytes as f64,
+    );
+    if let Some(age_ms) = checkpoint.age_ms {
+        #[expect(clippy::cast_precision_loss, reason = "milliseconds of age")]
+        families.gauge(
+            "veloflux_checkpoint_age_seconds",
+            "Time since a pipeline's last checkpoint was committed.",
+            &pipeline,
+            age_ms as f64 / 1000.0,
+        );
+    }
 }
 
 /// Metric families by name, filled one sample at a time.

@@ -3,14 +3,17 @@
 //!
 //! In processing time a row's time is the wall clock when its batch is processed, and a
 //! window closes when the clock passes its end. In event time it is the row's event-time
-//! column; the watermark is the latest event time seen minus the late tolerance, rows behind
-//! it are late (counted and dropped), and a window closes when the watermark passes its end.
-//! When no row has arrived for the late tolerance (at least a second), event time is taken to
-//! move with the wall clock, so an idle stream still closes its windows.
+//! column; the watermark is the latest event time seen minus the late tolerance, a row behind
+//! the watermark as it stood when the row arrived is late (counted and dropped), and a window
+//! closes when the watermark passes its end. Judged row by row, lateness does not depend on
+//! where micro-batches begin and end. When no row has arrived for the late tolerance (at
+//! least a second), event time is taken to move with the wall clock, so an idle stream still
+//! closes its windows.
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{DataType, Int64Type};
 use datafusion_physical_expr::PhysicalExpr;
@@ -23,7 +26,11 @@ use super::session::Session;
 use super::sliding::Sliding;
 use super::spec::{Aggregation, Window, WindowTime};
 use super::state_window::StateWindow;
+use crate::checkpoint::{tag, tagged_batch};
 use crate::{Error, Result};
+
+/// The tag of the latest event time in a checkpoint.
+const LATEST_EVENT: &str = "latest_event_ms";
 
 /// The shortest idle time after which event time follows the wall clock.
 const MIN_IDLE_MS: i64 = 1000;
@@ -66,7 +73,9 @@ impl WindowAggregator {
             Window::Hopping { size_ms, hop_ms } => {
                 (Box::new(Buckets::new(*size_ms, *hop_ms)), None)
             }
-            Window::Sliding { size_ms } => (Box::new(Sliding::new(*size_ms)), None),
+            Window::Sliding { size_ms } => {
+                (Box::new(Sliding::new(*size_ms, tolerance_ms(&time))), None)
+            }
             Window::Session { max_ms, timeout_ms } => {
                 (Box::new(Session::new(*max_ms, *timeout_ms)), None)
             }
@@ -166,6 +175,49 @@ impl WindowAggregator {
         self.assigner.memory_size()
     }
 
+    /// The open windows, kept rows and watermark as batches, for a checkpoint; the
+    /// aggregation goes on as it was.
+    ///
+    /// # Errors
+    /// Only on a bug.
+    pub fn snapshot(&mut self) -> Result<Vec<RecordBatch>> {
+        let clock = match self.latest_event {
+            Some((latest, _)) => vec![(LATEST_EVENT, latest)],
+            None => Vec::new(),
+        };
+        let mut parts = vec![tagged_batch(Vec::new(), Vec::new(), &clock)?];
+        let context = Context {
+            aggregation: &self.aggregation,
+            layout: &self.layout,
+            output: &mut Vec::new(),
+        };
+        parts.extend(self.assigner.snapshot(&context)?);
+        Ok(parts)
+    }
+
+    /// Replaces the state by what [`Self::snapshot`] saved. The watermark's idle clock starts
+    /// at `now_ms`, as if the latest event had just been seen: the time the pipeline was away
+    /// does not close its windows before the broker has delivered again what it held.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] when `parts` do not fit this aggregation.
+    pub fn restore(&mut self, parts: &[RecordBatch], now_ms: i64) -> Result<()> {
+        let Some((clock, windows)) = parts.split_first() else {
+            return Err(Error::Checkpoint("no window state".into()));
+        };
+        let saw_events = clock.schema_ref().metadata().contains_key(LATEST_EVENT);
+        self.latest_event = match saw_events {
+            true => Some((tag(clock, LATEST_EVENT)?, now_ms)),
+            false => None,
+        };
+        let context = Context {
+            aggregation: &self.aggregation,
+            layout: &self.layout,
+            output: &mut Vec::new(),
+        };
+        self.assigner.restore(&context, windows)
+    }
+
     fn close_until(&mut self, watermark: i64) -> Result<Vec<RecordBatch>> {
         self.with_assigner(|assigner, context| assigner.close_until(context, watermark))
     }
@@ -185,20 +237,20 @@ impl WindowAggregator {
         Ok(output)
     }
 
-    /// The rows of `batch` at or after the watermark, and their times.
+    /// The rows of `batch` at or after the watermark as it stood when each arrived (the
+    /// latest event time before it, this batch's earlier rows included, minus the tolerance),
+    /// and their times. Rows without an event time are dropped too.
     fn drop_late(
         &self,
         batch: &RecordBatch,
         times: Int64Array,
         late_rows: &mut usize,
     ) -> Result<(RecordBatch, ArrayRef)> {
-        let watermark = self
-            .latest_event
-            .map(|(latest, _)| latest - self.tolerance());
-        let keep: BooleanArray = times
-            .iter()
-            .map(|time| Some(time.is_some_and(|time| watermark.is_none_or(|mark| time >= mark))))
-            .collect();
+        let keep = on_time(
+            &times,
+            self.latest_event.map(|(latest, _)| latest),
+            self.tolerance(),
+        );
         let kept = keep.true_count();
         *late_rows += batch.num_rows() - kept;
         if kept == batch.num_rows() {
@@ -232,12 +284,7 @@ impl WindowAggregator {
     }
 
     fn tolerance(&self) -> i64 {
-        match &self.time {
-            WindowTime::Event {
-                late_tolerance_ms, ..
-            } => *late_tolerance_ms,
-            WindowTime::Processing => 0,
-        }
+        tolerance_ms(&self.time)
     }
 
     /// The event-time watermark at `now_ms`, moving with the clock once the stream is idle.
@@ -246,6 +293,40 @@ impl WindowAggregator {
         let tolerance = self.tolerance();
         let idle = (now_ms - seen_at - idle_ms(tolerance)).max(0);
         Some(latest - tolerance + idle)
+    }
+}
+
+/// Which rows of `times` are on time: not behind the running maximum of the event times
+/// before them (starting from `latest`) minus `tolerance_ms`. A row only raises the maximum
+/// when it is on time, as a late row is never seen by the window.
+fn on_time(times: &Int64Array, latest: Option<i64>, tolerance_ms: i64) -> BooleanArray {
+    let mut latest = latest.unwrap_or(i64::MIN);
+    let values = times.values();
+    let keep = match times.nulls() {
+        None => BooleanBuffer::collect_bool(values.len(), |row| {
+            let time = values[row];
+            latest = latest.max(time);
+            time >= latest.saturating_sub(tolerance_ms)
+        }),
+        Some(nulls) => BooleanBuffer::collect_bool(values.len(), |row| {
+            let time = values[row];
+            let valid = nulls.is_valid(row);
+            if valid {
+                latest = latest.max(time);
+            }
+            valid && time >= latest.saturating_sub(tolerance_ms)
+        }),
+    };
+    BooleanArray::new(keep, None)
+}
+
+/// How far behind the latest event time a row may come: none in processing time.
+fn tolerance_ms(time: &WindowTime) -> i64 {
+    match time {
+        WindowTime::Event {
+            late_tolerance_ms, ..
+        } => *late_tolerance_ms,
+        WindowTime::Processing => 0,
     }
 }
 

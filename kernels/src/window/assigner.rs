@@ -62,4 +62,10 @@ pub(super) trait Assigner: Send {
 
     /// Bytes held, approximately.
     fn memory_size(&self) -> usize;
+
+    /// The open windows and kept rows as batches, for a checkpoint; they stay as they are.
+    fn snapshot(&mut self, context: &Context<'_>) -> Result<Vec<RecordBatch>>;
+
+    /// Replaces what is held by what [`Self::snapshot`] saved.
+    fn restore(&mut self, context: &Context<'_>, parts: &[RecordBatch]) -> Result<()>;
 }

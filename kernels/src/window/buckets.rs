@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use arrow::array::BooleanArray;
+use arrow::array::{BooleanArray, RecordBatch};
 
 use super::assigner::{Assigner, Context};
 use super::groups::OpenWindow;
@@ -102,5 +102,23 @@ impl Assigner for Buckets {
             .values()
             .map(|window| window.groups.memory_size())
             .sum()
+    }
+
+    fn snapshot(&mut self, context: &Context<'_>) -> Result<Vec<RecordBatch>> {
+        self.open
+            .values_mut()
+            .map(|window| window.snapshot(context.aggregation, &[]))
+            .collect()
+    }
+
+    fn restore(&mut self, context: &Context<'_>, parts: &[RecordBatch]) -> Result<()> {
+        self.open = parts
+            .iter()
+            .map(|part| {
+                let window = OpenWindow::restore(context.aggregation, part)?;
+                Ok((window.start_ms, window))
+            })
+            .collect::<Result<_>>()?;
+        Ok(())
     }
 }

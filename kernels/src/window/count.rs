@@ -1,9 +1,12 @@
 //! Count windows: every `every` rows, the window of the last `size` rows. A window that never
 //! fills is not emitted. Its bounds are the times of its first and last rows.
 
+use arrow::array::RecordBatch;
+
 use super::assigner::{Assigner, Context};
 use super::inputs::Inputs;
 use crate::Result;
+use crate::checkpoint::{count, count_tag, expect};
 
 pub(super) struct Count {
     size: usize,
@@ -62,5 +65,27 @@ impl Assigner for Count {
 
     fn memory_size(&self) -> usize {
         self.recent.as_ref().map_or(0, Inputs::memory_size)
+    }
+
+    fn snapshot(&mut self, _: &Context<'_>) -> Result<Vec<RecordBatch>> {
+        let since_emit = count_tag(self.since_emit);
+        self.recent
+            .iter()
+            .map(|recent| recent.snapshot(&[("since_emit", since_emit)]))
+            .collect()
+    }
+
+    fn restore(&mut self, context: &Context<'_>, parts: &[RecordBatch]) -> Result<()> {
+        expect(parts.len() <= 1, "one batch of kept rows")?;
+        self.since_emit = match parts.first() {
+            Some(part) => count(part, "since_emit")?,
+            None => 0,
+        };
+        expect(self.since_emit < self.every, "a count within the window's")?;
+        self.recent = parts
+            .first()
+            .map(|part| Inputs::restore(context.layout, part))
+            .transpose()?;
+        Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! The groups of one window: group keys interned to dense ids with Arrow's row format, and
-//! one DataFusion `GroupsAccumulator` per aggregate updated a batch at a time.
+//! one DataFusion `GroupsAccumulator` per aggregate updated a batch at a time; saved for a
+//! checkpoint as the keys and the accumulators' intermediate state, and merged back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,9 +11,12 @@ use arrow::row::{RowConverter, Rows, SortField};
 use datafusion_expr_common::groups_accumulator::{EmitTo, GroupsAccumulator};
 use datafusion_functions_aggregate_common::aggregate::groups_accumulator::GroupsAccumulatorAdapter;
 
+use datafusion_physical_expr::aggregate::AggregateFunctionExpr;
+
 use super::inputs::{Inputs, Layout};
 use super::spec::Aggregation;
 use crate::Result;
+use crate::checkpoint::{columns, count, count_tag, expect, expect_types, tag, tagged_batch};
 
 /// The aggregation state of one window.
 pub(super) struct Groups {
@@ -46,15 +50,7 @@ impl Groups {
         let accumulators = aggregation
             .aggregates
             .iter()
-            .map(|aggregate| -> Result<Box<dyn GroupsAccumulator>> {
-                if aggregate.groups_accumulator_supported() {
-                    return Ok(aggregate.create_groups_accumulator()?);
-                }
-                let aggregate = Arc::clone(aggregate);
-                Ok(Box::new(GroupsAccumulatorAdapter::new(move || {
-                    aggregate.create_accumulator()
-                })))
-            })
+            .map(accumulator_for)
             .collect::<Result<_>>()?;
         Ok(Self {
             converter,
@@ -150,6 +146,61 @@ impl Groups {
             .collect()
     }
 
+    /// The groups as one batch: the keys, then each accumulator's intermediate state, a row
+    /// per group; `tags` go in its metadata. The accumulators go on from the same state.
+    fn snapshot(&mut self, aggregation: &Aggregation, tags: &[(&str, i64)]) -> Result<RecordBatch> {
+        let mut names = Vec::new();
+        let mut columns = Vec::new();
+        if !aggregation.keys.is_empty() {
+            names.extend((0..aggregation.keys.len()).map(|index| format!("key{index}")));
+            columns.extend(self.key_columns(aggregation)?);
+        }
+        let ids: Vec<usize> = (0..self.groups).collect();
+        let pairs = self.accumulators.iter_mut().zip(&aggregation.aggregates);
+        for (index, (accumulator, aggregate)) in pairs.enumerate() {
+            // Taking the state empties an accumulator: a new one goes on from it.
+            let state = accumulator.state(EmitTo::All)?;
+            let mut fresh = accumulator_for(aggregate)?;
+            if self.groups > 0 {
+                fresh.merge_batch(&state, &ids, self.groups)?;
+            }
+            *accumulator = fresh;
+            names.extend((0..state.len()).map(|column| format!("state{index}_{column}")));
+            columns.extend(state);
+        }
+        tagged_batch(
+            names,
+            columns,
+            &[tags, &[("groups", count_tag(self.groups))]].concat(),
+        )
+    }
+
+    /// The groups saved by [`Self::snapshot`].
+    fn restore(aggregation: &Aggregation, batch: &RecordBatch) -> Result<Self> {
+        let mut groups = Self::try_new(aggregation)?;
+        let rows = count(batch, "groups")?;
+        if rows == 0 {
+            return Ok(groups);
+        }
+        let keys = columns(batch, 0, aggregation.keys.len())?;
+        let key_fields = &aggregation.schema.fields()[..keys.len()];
+        expect_types(keys, key_fields.iter().map(|field| field.data_type()))?;
+        groups.intern(keys, rows)?;
+        expect(groups.groups == rows, "one row per group")?;
+        let mut next = keys.len();
+        let pairs = groups.accumulators.iter_mut().zip(&aggregation.aggregates);
+        for (accumulator, aggregate) in pairs {
+            let fields = aggregate.state_fields()?;
+            let state = columns(batch, next, fields.len())?;
+            expect_types(state, fields.iter().map(|field| field.data_type()))?;
+            let width = fields.len();
+            accumulator.merge_batch(state, &groups.row_groups, rows)?;
+            next += width;
+        }
+        expect(next == batch.num_columns(), "no columns beyond the state")?;
+        Ok(groups)
+    }
+
     /// Bytes held, approximately.
     pub(super) fn memory_size(&self) -> usize {
         let ids =
@@ -165,4 +216,37 @@ pub(super) struct OpenWindow {
     pub(super) start_ms: i64,
     pub(super) end_ms: i64,
     pub(super) groups: Groups,
+}
+
+impl OpenWindow {
+    /// The window as one batch, its bounds and `tags` in the metadata; it stays open.
+    pub(super) fn snapshot(
+        &mut self,
+        aggregation: &Aggregation,
+        tags: &[(&str, i64)],
+    ) -> Result<RecordBatch> {
+        let bounds = [("start_ms", self.start_ms), ("end_ms", self.end_ms)];
+        self.groups
+            .snapshot(aggregation, &[&bounds[..], tags].concat())
+    }
+
+    /// The window saved by [`Self::snapshot`].
+    pub(super) fn restore(aggregation: &Aggregation, batch: &RecordBatch) -> Result<Self> {
+        Ok(Self {
+            start_ms: tag(batch, "start_ms")?,
+            end_ms: tag(batch, "end_ms")?,
+            groups: Groups::restore(aggregation, batch)?,
+        })
+    }
+}
+
+/// A new accumulator for `aggregate`: its grouped form, or its plain one behind an adapter.
+fn accumulator_for(aggregate: &Arc<AggregateFunctionExpr>) -> Result<Box<dyn GroupsAccumulator>> {
+    if aggregate.groups_accumulator_supported() {
+        return Ok(aggregate.create_groups_accumulator()?);
+    }
+    let aggregate = Arc::clone(aggregate);
+    Ok(Box::new(GroupsAccumulatorAdapter::new(move || {
+        aggregate.create_accumulator()
+    })))
 }

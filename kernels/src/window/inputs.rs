@@ -11,6 +11,7 @@ use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use datafusion_physical_expr::PhysicalExpr;
 
 use super::spec::Aggregation;
+use crate::checkpoint::{expect, tagged_batch};
 use crate::{Error, Result};
 
 /// Where each value sits among the columns of [`Inputs`].
@@ -119,6 +120,29 @@ impl Layout {
         self.filters[aggregate].map(|index| inputs.columns.column(index).as_boolean())
     }
 
+    /// Checks that `batch` has this layout's columns, as far as they are known without a
+    /// batch: the count, the times and the booleans. Other types are checked by the first
+    /// batch the restored rows are joined with.
+    fn check_restored(&self, batch: &RecordBatch) -> Result<()> {
+        let width = self.time + 1 + if self.conditions.is_some() { 2 } else { 0 };
+        expect(
+            batch.num_columns() == width,
+            "kept rows with this statement's columns",
+        )?;
+        let booleans = self.filters.iter().flatten().copied();
+        let booleans = booleans.chain(self.conditions.into_iter().flat_map(|(b, e)| [b, e]));
+        for index in booleans {
+            expect(
+                batch.column(index).data_type() == &DataType::Boolean,
+                "conditions of kept rows to be booleans",
+            )?;
+        }
+        expect(
+            batch.column(self.time).data_type() == &DataType::Int64,
+            "times of kept rows in milliseconds",
+        )
+    }
+
     /// Each row's time, in epoch milliseconds.
     pub(super) fn times<'a>(&self, inputs: &'a Inputs) -> &'a [i64] {
         inputs
@@ -169,6 +193,25 @@ impl Inputs {
 
     pub(super) fn memory_size(&self) -> usize {
         self.columns.get_array_memory_size()
+    }
+
+    /// The rows as a batch for a checkpoint, with `tags` in its metadata.
+    pub(super) fn snapshot(&self, tags: &[(&str, i64)]) -> Result<RecordBatch> {
+        let names = self
+            .columns
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone());
+        tagged_batch(names, self.columns.columns().to_vec(), tags)
+    }
+
+    /// The rows saved by [`Self::snapshot`], for `layout`.
+    pub(super) fn restore(layout: &Layout, batch: &RecordBatch) -> Result<Self> {
+        layout.check_restored(batch)?;
+        Ok(Self {
+            columns: RecordBatch::try_new(schema_of(batch.columns()), batch.columns().to_vec())?,
+        })
     }
 }
 

@@ -2,10 +2,13 @@
 //! cut when it has lasted `max`. A window ends at its last row plus `timeout`, or at its start
 //! plus `max`, whichever comes first.
 
+use arrow::array::RecordBatch;
+
 use super::assigner::{Assigner, Context};
 use super::groups::OpenWindow;
 use super::inputs::Inputs;
 use crate::Result;
+use crate::checkpoint::{expect, tag};
 
 pub(super) struct Session {
     max_ms: i64,
@@ -88,6 +91,26 @@ impl Assigner for Session {
         self.open
             .as_ref()
             .map_or(0, |(window, _)| window.groups.memory_size())
+    }
+
+    fn snapshot(&mut self, context: &Context<'_>) -> Result<Vec<RecordBatch>> {
+        self.open
+            .as_mut()
+            .map(|(window, last)| window.snapshot(context.aggregation, &[("last_ms", *last)]))
+            .into_iter()
+            .collect()
+    }
+
+    fn restore(&mut self, context: &Context<'_>, parts: &[RecordBatch]) -> Result<()> {
+        expect(parts.len() <= 1, "at most one open session")?;
+        self.open = parts
+            .first()
+            .map(|part| {
+                let window = OpenWindow::restore(context.aggregation, part)?;
+                Ok::<_, crate::Error>((window, tag(part, "last_ms")?))
+            })
+            .transpose()?;
+        Ok(())
     }
 }
 

@@ -3,9 +3,12 @@
 //! holds; rows outside a window are not aggregated. Its bounds are the times of its first and
 //! last rows.
 
+use arrow::array::RecordBatch;
+
 use super::assigner::{Assigner, Context};
 use super::groups::OpenWindow;
 use super::inputs::Inputs;
+use crate::checkpoint::expect;
 use crate::{Error, Result};
 
 pub(super) struct StateWindow {
@@ -70,5 +73,22 @@ impl Assigner for StateWindow {
         self.open
             .as_ref()
             .map_or(0, |window| window.groups.memory_size())
+    }
+
+    fn snapshot(&mut self, context: &Context<'_>) -> Result<Vec<RecordBatch>> {
+        self.open
+            .as_mut()
+            .map(|window| window.snapshot(context.aggregation, &[]))
+            .into_iter()
+            .collect()
+    }
+
+    fn restore(&mut self, context: &Context<'_>, parts: &[RecordBatch]) -> Result<()> {
+        expect(parts.len() <= 1, "at most one open state window")?;
+        self.open = parts
+            .first()
+            .map(|part| OpenWindow::restore(context.aggregation, part))
+            .transpose()?;
+        Ok(())
     }
 }

@@ -1,6 +1,9 @@
 //! Stateful functions: `lag`, `latest`, `changed_col` and `had_changed`, each remembering
 //! values from earlier rows, per partition (`OVER (PARTITION BY ...)`) or for the whole
 //! stream. Rows are taken in arrival order; the result of each call becomes a new column.
+//! What they remember is saved for a checkpoint by `checkpoint`.
+
+mod checkpoint;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! Metadata storage: every stream and pipeline in one redb file under the data directory.
+//! Metadata storage: every stream and pipeline, and each pipeline's last checkpoint
+//! (`checkpoints`), in one redb file under the data directory.
 //!
 //! Each mutation is committed (durably, redb's default) before it returns. Records are JSON
 //! with a version number; a file that cannot be opened, or a record that cannot be read, stops
@@ -11,6 +12,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{PipelineSpec, StreamSpec};
+
+mod checkpoints;
+
+use checkpoints::CHECKPOINTS;
+pub use checkpoints::StoredCheckpoint;
 
 /// The version of the records this build writes and reads.
 const RECORD_VERSION: u32 = 1;
@@ -84,6 +90,7 @@ impl Storage {
         storage.write(|txn| {
             txn.open_table(STREAMS)?;
             txn.open_table(PIPELINES)?;
+            txn.open_table(CHECKPOINTS)?;
             Ok(())
         })?;
         storage.streams()?;
@@ -149,13 +156,14 @@ impl Storage {
         })
     }
 
-    /// Removes a pipeline.
+    /// Removes a pipeline and its checkpoint.
     ///
     /// # Errors
     /// When the write cannot be committed.
     pub fn delete_pipeline(&self, id: &str) -> Result<(), StorageError> {
         self.write(|txn| {
             txn.open_table(PIPELINES)?.remove(id)?;
+            txn.open_table(CHECKPOINTS)?.remove(id)?;
             Ok(())
         })
     }
