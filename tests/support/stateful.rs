@@ -16,8 +16,8 @@ pub(crate) const READINGS_PER_DEVICE: usize = 3;
 /// which a crash may deliver twice, stay under 1 % of them.
 pub(crate) const READINGS: usize = DEVICES * READINGS_PER_DEVICE;
 
-/// The configuration of the server: a checkpoint every 100 ms, so that the acknowledgements
-/// waiting for one keep the stream moving.
+/// The configuration of the server: a checkpoint every 100 ms, so that several are committed
+/// while a test feeds its readings.
 const CHECKPOINTED: &str = "runtime:\n  checkpoint_interval_ms: 100\n";
 
 /// The pipeline's id (each test has a server of its own).
@@ -28,12 +28,16 @@ const CHUNK: usize = 100;
 /// ...never more than this many beyond what the pipeline took in, so that the broker's queue
 /// for it (Mosquitto's `max_queued_messages`, 1000 by default) never overflows.
 const AHEAD: usize = 300;
+/// As a kill approaches, readings are published this many at a time, each step waiting for a
+/// checkpoint: few readings then wait for each checkpoint whatever the broker's in-flight
+/// window (Mosquitto's is 20, the in-process broker's 100), and few come twice after the kill.
+const STEP: usize = 5;
 
 /// How a test interrupts the pipeline halfway through the readings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Interruption {
-    /// SIGKILL once two checkpoints were committed after half the readings were sent, then a
-    /// new server over the same data.
+    /// SIGKILL once two checkpoints were committed after half the readings were sent, with a
+    /// few readings since the last, then a new server over the same data.
     Kill,
     /// SIGTERM, then a new server over the same data.
     Terminate,
@@ -79,37 +83,35 @@ impl Stateful {
         (stateful, server)
     }
 
-    /// Publishes `payloads` [`CHUNK`] at a time, at most [`AHEAD`] beyond what the pipeline
-    /// took in, interrupting it as `interruption` says once half are sent (for a kill, once
-    /// two more checkpoints were committed after that); returns the server running it
-    /// afterwards.
+    /// Publishes `payloads`, interrupting the pipeline as `interruption` says once half are
+    /// sent; returns the server running it afterwards.
     pub(crate) async fn feed(
         &self,
-        mut server: Server,
+        server: Server,
         payloads: &[String],
         interruption: Interruption,
     ) -> Server {
-        let (mut sent, mut sent_before_interruption) = (0, None);
-        let mut checkpoints_at_half = None;
+        let (before, after) = payloads.split_at(payloads.len() / 2);
+        self.publish_paced(&server, before).await;
+        let (server, used) = self
+            .interrupt(server, interruption, (before.len(), after))
+            .await;
+        self.publish_paced(&server, &after[used..]).await;
+        server
+    }
+
+    /// Publishes `payloads` [`CHUNK`] at a time, at most [`AHEAD`] beyond what the pipeline
+    /// took in since it started.
+    async fn publish_paced(&self, server: &Server, payloads: &[String]) {
+        let mut sent = 0;
         for chunk in payloads.chunks(CHUNK) {
             self.publish(chunk).await;
             sent += chunk.len();
-            let last = sent == payloads.len();
-            if sent_before_interruption.is_none()
-                && sent >= payloads.len() / 2
-                && due(&server, interruption, &mut checkpoints_at_half, last).await
-            {
-                server = self.interrupt(server, interruption).await;
-                sent_before_interruption = Some(sent);
-            }
-            // The counters start again with the pipeline.
-            let expected = sent - sent_before_interruption.unwrap_or(0);
             wait_until("the pipeline keeps up", async || {
-                taken_in(&server).await + AHEAD >= expected
+                taken_in(server).await + AHEAD >= sent
             })
             .await;
         }
-        server
     }
 
     /// Publishes `payloads` to the pipeline's input at QoS 1.
@@ -118,27 +120,70 @@ impl Stateful {
         publish(&self.broker, &self.input, &payloads).await;
     }
 
-    /// Interrupts the pipeline as `interruption` says and returns the server running it again.
-    async fn interrupt(&self, server: Server, interruption: Interruption) -> Server {
-        let server = match interruption {
+    /// Interrupts the pipeline, which was sent `sent` readings, as `interruption` says, a kill
+    /// publishing some of `next` first; returns the server running the pipeline again and how
+    /// many of `next` were published.
+    async fn interrupt(
+        &self,
+        server: Server,
+        interruption: Interruption,
+        (sent, next): (usize, &[String]),
+    ) -> (Server, usize) {
+        let (server, used) = match interruption {
             Interruption::Kill => {
+                let used = self.approach_a_kill(&server, sent, next).await;
                 server.kill();
-                Server::start_configured(self.data.path(), CHECKPOINTED).await
+                let server = Server::start_configured(self.data.path(), CHECKPOINTED).await;
+                (server, used)
             }
             Interruption::Terminate => {
                 assert!(server.terminate().await.success(), "the server exits 0");
-                Server::start_configured(self.data.path(), CHECKPOINTED).await
+                let server = Server::start_configured(self.data.path(), CHECKPOINTED).await;
+                (server, 0)
             }
             Interruption::StopStart => {
                 for action in ["stop", "start"] {
                     let path = format!("/pipelines/{PIPELINE}/{action}");
                     assert_eq!(server.post(&path, None).await.0, 200, "{action}");
                 }
-                server
+                (server, 0)
             }
         };
         wait_until_running(&server).await;
-        server
+        (server, used)
+    }
+
+    /// Once the pipeline took in the `sent` readings before `next`, publishes `next` [`STEP`]
+    /// at a time, each step taken in and followed by a checkpoint, until two were committed
+    /// since this began; then one step more, which the kill finds on its way. So restoring
+    /// has a checkpoint to find, and few readings came since it: those come again. Returns
+    /// how many of `next` were published.
+    async fn approach_a_kill(&self, server: &Server, sent: usize, next: &[String]) -> usize {
+        let mut sent = sent;
+        let taken = async |sent: usize| {
+            wait_until("the pipeline takes in what was sent", async || {
+                taken_in(server).await >= sent
+            })
+            .await;
+        };
+        taken(sent).await;
+        let at_start = checkpoint_count(server).await;
+        let mut used = 0;
+        for step in next.chunks(STEP) {
+            let committed = checkpoint_count(server).await;
+            self.publish(step).await;
+            (sent, used) = (sent + step.len(), used + step.len());
+            if committed >= at_start + 2 {
+                break;
+            }
+            taken(sent).await;
+            // The step changed the state: a checkpoint after it will come.
+            wait_until("a checkpoint is committed", async || {
+                checkpoint_count(server).await > committed
+            })
+            .await;
+        }
+        used
     }
 
     /// Waits up to a minute for `complete` to hold over the rows emitted, and returns them.
@@ -158,30 +203,6 @@ impl Stateful {
         let rows = messages.iter().map(|message| serde_json::from_str(message));
         rows.collect::<Result<_, _>>().unwrap()
     }
-}
-
-/// Whether it is time for `interruption`, half the readings being sent: at once, but for a
-/// kill once the checkpoints count two more than `checkpoints_at_half` (noted here the first
-/// time), the second of them having begun after everything taken in by the half; after the
-/// `last` readings, it waits for them.
-async fn due(
-    server: &Server,
-    interruption: Interruption,
-    checkpoints_at_half: &mut Option<u64>,
-    last: bool,
-) -> bool {
-    if interruption != Interruption::Kill {
-        return true;
-    }
-    let count = checkpoint_count(server).await;
-    let wanted = *checkpoints_at_half.get_or_insert(count) + 2;
-    if last {
-        wait_until("two checkpoints are committed after the half", async || {
-            checkpoint_count(server).await >= wanted
-        })
-        .await;
-    }
-    last || count >= wanted
 }
 
 /// Reading `id`: from [`device`]`(id)`, worth [`value`]`(id)`, at `ts` milliseconds.
