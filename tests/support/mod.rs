@@ -20,6 +20,7 @@ mod mosquitto;
 mod mqtt;
 mod server;
 mod specs;
+mod stateful;
 mod throttle;
 
 use std::net::SocketAddr;
@@ -37,6 +38,9 @@ pub(crate) use mqtt::{
 };
 pub(crate) use server::{Server, options};
 pub(crate) use specs::{pipeline_spec, stream_spec};
+pub(crate) use stateful::{
+    DEVICES, Interruption, READINGS, READINGS_PER_DEVICE, Stateful, device, reading, value,
+};
 pub(crate) use throttle::throttled_proxy;
 pub(crate) use veloflux_testkit::{DEADLINE, unique_topic};
 
