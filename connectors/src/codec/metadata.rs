@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use arrow::array::TimestampMillisecondBuilder;
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, StringDictionaryBuilder};
-use arrow::datatypes::{Int32Type, SchemaRef};
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::SchemaRef;
 
 use super::decoder::{DecodeBatch, DecodedBatch, Decoder};
 use super::error::PayloadError;
+use super::interned::InternedText;
 use super::message::Message;
 use crate::Result;
 use crate::clock::wall_clock_ms;
@@ -18,8 +19,8 @@ use crate::clock::wall_clock_ms;
 /// A column filled from what the source knew of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetadataColumn {
-    /// The topic, subject or path the message arrived on: dictionary-encoded text, since a
-    /// batch holds few distinct topics.
+    /// The topic, subject or path the message arrived on: dictionary-encoded text, since
+    /// few distinct topics come back batch after batch (`interned`).
     Topic,
     /// When the source received the message: a millisecond timestamp.
     ReceivedAt,
@@ -74,7 +75,9 @@ impl MessageDecoder {
         let decoded = self.decoder.flush()?;
         let rows = decoded.num_rows();
         let mut columns = decoded.columns().to_vec();
-        columns.extend(self.builders.iter_mut().map(MetadataBuilder::finish));
+        for builder in &mut self.builders {
+            columns.push(builder.finish()?);
+        }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?;
         Ok(DecodedBatch { batch, errors })
@@ -82,17 +85,17 @@ impl MessageDecoder {
 }
 
 enum MetadataBuilder {
-    Topic(StringDictionaryBuilder<Int32Type>),
+    Topic(InternedText),
     ReceivedAt(TimestampMillisecondBuilder),
-    Property(String, StringDictionaryBuilder<Int32Type>),
+    Property(String, InternedText),
 }
 
 impl MetadataBuilder {
     fn new(column: MetadataColumn) -> Self {
         match column {
-            MetadataColumn::Topic => Self::Topic(StringDictionaryBuilder::new()),
+            MetadataColumn::Topic => Self::Topic(InternedText::default()),
             MetadataColumn::ReceivedAt => Self::ReceivedAt(TimestampMillisecondBuilder::new()),
-            MetadataColumn::Property(name) => Self::Property(name, StringDictionaryBuilder::new()),
+            MetadataColumn::Property(name) => Self::Property(name, InternedText::default()),
         }
     }
 
@@ -100,8 +103,8 @@ impl MetadataBuilder {
     /// whose source did not say when it came was received `now`.
     fn append(&mut self, message: &impl Message, now: i64, rows: usize) {
         match self {
-            Self::Topic(builder) => append_text(builder, message.topic(), rows),
-            Self::Property(name, builder) => append_text(builder, message.property(name), rows),
+            Self::Topic(text) => text.append(message.topic(), rows),
+            Self::Property(name, text) => text.append(message.property(name), rows),
             Self::ReceivedAt(builder) => {
                 let at = message.received_at_ms().unwrap_or(now);
                 builder.append_value_n(at, rows);
@@ -109,18 +112,10 @@ impl MetadataBuilder {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Self::Topic(builder) | Self::Property(_, builder) => Arc::new(builder.finish()),
+    fn finish(&mut self) -> Result<ArrayRef> {
+        Ok(match self {
+            Self::Topic(text) | Self::Property(_, text) => text.finish()?,
             Self::ReceivedAt(builder) => Arc::new(builder.finish()),
-        }
-    }
-}
-
-/// Appends `value` (null when `None`) for each of `rows`.
-fn append_text(builder: &mut StringDictionaryBuilder<Int32Type>, value: Option<&str>, rows: usize) {
-    match value {
-        Some(value) => (0..rows).for_each(|_| builder.append_value(value)),
-        None => builder.append_nulls(rows),
+        })
     }
 }

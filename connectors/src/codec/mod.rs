@@ -6,6 +6,7 @@ pub mod csv;
 mod decoder;
 mod encoder;
 mod error;
+mod interned;
 pub mod json;
 mod message;
 mod metadata;
