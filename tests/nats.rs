@@ -10,41 +10,14 @@
 
 mod support;
 
-use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, stream};
-use async_nats::{Client, ServerAddr, Subscriber};
+use async_nats::jetstream;
+use async_nats::{Client, Subscriber};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use support::{DEADLINE, Server, wait_until};
+use support::{DEADLINE, Server, fresh_jetstream_stream, nats_url, wait_until};
 use veloflux_testkit::unique_name;
-
-const DEFAULT_URL: &str = "nats://127.0.0.1:4222";
-
-/// The NATS server's URL, or `None` (and a note) when the test is skipped.
-fn nats_url() -> Option<String> {
-    match std::env::var("VELOFLUX_TEST_NATS") {
-        Ok(url) => {
-            assert!(
-                reachable(&url),
-                "VELOFLUX_TEST_NATS={url}: nothing listens there"
-            );
-            Some(url)
-        }
-        Err(_) if reachable(DEFAULT_URL) => Some(DEFAULT_URL.to_owned()),
-        Err(_) => {
-            eprintln!("skipped: no NATS server at {DEFAULT_URL} (set VELOFLUX_TEST_NATS)");
-            None
-        }
-    }
-}
-
-fn reachable(url: &str) -> bool {
-    let server: ServerAddr = url.parse().unwrap();
-    let mut addrs = (server.host(), server.port()).to_socket_addrs().unwrap();
-    addrs.any(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok())
-}
 
 /// Creates a `nats` stream `name` of sensor readings with `props`, and a pipeline `id` that
 /// keeps the hot ones with the subject they came on, into a `nats` sink with `sink_props`;
@@ -179,14 +152,7 @@ async fn jetstream_in_and_out_acknowledges_every_message_once_stored_downstream(
     let client = async_nats::connect(&url).await.unwrap();
     let context = jetstream::new(client);
     for (name, subject) in [(&inbox, &input), (&outbox, &output)] {
-        let config = stream::Config {
-            name: name.clone(),
-            subjects: vec![format!("{subject}.>")],
-            ..stream::Config::default()
-        };
-        // A stream left by an earlier run of the same process id would hold its messages.
-        let _ = context.delete_stream(name).await;
-        context.create_stream(config).await.unwrap();
+        fresh_jetstream_stream(&context, name, &format!("{subject}.>")).await;
     }
     let readings = [
         ("room1", r#"{"device": "d1", "temp": 25}"#),

@@ -1,9 +1,16 @@
-//! Scale-out on the broker's shared subscriptions, with the example of
-//! `deploy/multi-instance/` as written: its three configuration files and its specs, only the
-//! broker, the topics and (so that runs on one broker never meet) the instance names being
-//! this run's. Three instances split the messages of one `$share` subscription, lose none and
-//! repeat none; then one is killed mid-stream and restarted over its data directory: still
-//! nothing is lost, and the repeats are counted and printed.
+//! Scale-out on the broker, with the example of `deploy/multi-instance/`: its three
+//! configuration files and its specs, only the broker, the topics and (so that runs on one
+//! broker never meet) the instance names being this run's. Three instances split the
+//! messages of one shared input, lose none and repeat none; then one is killed mid-stream and
+//! restarted over its data directory: still nothing is lost, and the repeats are counted and
+//! printed.
+//!
+//! The input is shared three ways: an MQTT `$share` subscription (the example as written), a
+//! NATS queue group on a core subject, and a JetStream durable consumer that every instance
+//! names alike. A core NATS queue group delivers at most once, so it is run without a fault
+//! only: a killed member loses what it held. An instance on the JetStream consumer is frozen
+//! before it is killed, so that it dies holding messages it has not acknowledged, and the
+//! test checks that the server delivered some again.
 
 #![expect(
     clippy::unwrap_used,
@@ -18,10 +25,14 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use async_nats::jetstream;
 use serde_json::{Value, json};
 use support::{
-    Server, Subscriber, broker_url, publish, publisher_ahead_of, unique_topic, wait_until,
+    NatsSubscriber, Server, Subscriber, broker_url, fresh_jetstream_stream, jetstream_publisher,
+    nats_url, publish, publisher_ahead_of, unique_topic, wait_until,
 };
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 use veloflux_testkit::{Wait, unique_name};
 
 /// The multi-instance example.
@@ -34,9 +45,29 @@ const PIPELINE: &str = "fahrenheit";
 const MESSAGES: i64 = 30_000;
 /// How long a run's messages may take to come out: far more than they take (docs/SCALING.md).
 const RUN_DEADLINE: Duration = Duration::from_secs(180);
-/// How far the publisher may run ahead of the output: under the queue a broker keeps for a
-/// client (Mosquitto: `max_queued_messages`, 1000 by default), which it overflows by dropping.
+/// How far the MQTT publisher may run ahead of the output: under the queue a broker keeps for
+/// a client (Mosquitto: `max_queued_messages`, 1000 by default), which it overflows by
+/// dropping.
 const WINDOW: usize = 500;
+/// How many messages the NATS publisher sends before it waits for their acknowledgements.
+const ACK_WINDOW: usize = 1000;
+/// How far the NATS publisher may run ahead of the output of a core queue group: about 1 700
+/// per instance, well under the 8192 messages its client holds for its subscription, past
+/// which core NATS drops.
+const CORE_WINDOW: usize = 5000;
+/// The JetStream consumer's acknowledgement wait, in milliseconds: what a killed instance
+/// held comes again after it. Far above the time from delivery to acknowledgement (under a
+/// second here: a few hundred messages in flight per instance), so nothing comes twice
+/// without a fault.
+const ACK_WAIT_MS: u64 = 10_000;
+
+/// How many messages the others send on while the instance to kill is frozen: enough for
+/// the server to hand it some of the messages that keep coming.
+const FROZEN_FOR: usize = 300;
+
+/// One cluster at a time: each is three servers on what may be a small machine, and the
+/// counts and times it prints are its own.
+static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 /// One instance of the example: its configuration, its data directory, its process.
 struct Instance {
@@ -90,27 +121,239 @@ fn example_config(file: &str) -> String {
     serde_yaml_ng::to_string(&config).unwrap()
 }
 
-/// The example's specs, reading `$share/<its group>/<input>` and writing `output` on `broker`.
-fn example_specs(broker: &str, input: &str, output: &str) -> Value {
+/// The example's specs as written.
+fn example_specs() -> Value {
     let text = std::fs::read_to_string(format!("{EXAMPLE}/specs.json")).unwrap();
-    let mut specs: Value = serde_json::from_str(&text).unwrap();
-    let source = &mut specs["streams"][0]["props"];
-    let topic = source["topic"].as_str().unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The shared subscription group of the example's stream: `$share/<group>/...`.
+fn example_group(specs: &Value) -> String {
+    let topic = specs["streams"][0]["props"]["topic"].as_str().unwrap();
     let (group, _) = topic
         .strip_prefix("$share/")
         .and_then(|rest| rest.split_once('/'))
         .expect("the example's stream reads a shared subscription");
-    source["topic"] = format!("$share/{group}/{input}").into();
-    source["broker_url"] = broker.into();
-    let sink = &mut specs["pipelines"][0]["sinks"][0]["props"];
-    sink["topic"] = output.into();
-    sink["broker_url"] = broker.into();
-    specs
+    group.to_owned()
 }
 
 /// A reading the example's stream decodes, numbered `seq`.
 fn reading(seq: i64) -> String {
     json!({"seq": seq, "device": format!("d{}", seq.rem_euclid(50)), "temp": 21.5}).to_string()
+}
+
+/// Where a cluster's readings go in and its results come out.
+trait Bus {
+    /// How the input is shared, as the printed counts name it.
+    fn name(&self) -> &'static str;
+
+    /// The example's specs, reading this bus's input and writing its output.
+    fn specs(&self) -> Value;
+
+    /// Publishes `payload` and waits until the broker accepted it.
+    async fn publish_one(&self, payload: String);
+
+    /// Starts publishing `payloads`; resolves to how many the broker accepted.
+    fn publish(&self, payloads: Vec<String>) -> JoinHandle<usize>;
+
+    /// What came out after the first `skip` messages, in the order it arrived.
+    fn output_after(&self, skip: usize) -> Vec<String>;
+
+    /// Readies `victim` for its kill: by default, nothing to do.
+    async fn before_kill(&self, _victim: &mut Instance) {}
+}
+
+/// The example as written: an MQTT `$share` subscription in, an MQTT topic out.
+struct MqttBus {
+    broker: String,
+    input: String,
+    output_topic: String,
+    output: Subscriber,
+}
+
+impl MqttBus {
+    /// Topics of this run on the test broker, the output subscribed to.
+    async fn start() -> Self {
+        let broker = broker_url();
+        let (input, output_topic) = (unique_topic("scale-out"), unique_topic("scale-out-out"));
+        Self {
+            output: Subscriber::start(&broker, &output_topic).await,
+            broker,
+            input,
+            output_topic,
+        }
+    }
+}
+
+impl Bus for MqttBus {
+    fn name(&self) -> &'static str {
+        "MQTT $share subscription"
+    }
+
+    fn specs(&self) -> Value {
+        let mut specs = example_specs();
+        let group = example_group(&specs);
+        let source = &mut specs["streams"][0]["props"];
+        source["topic"] = format!("$share/{group}/{}", self.input).into();
+        source["broker_url"] = self.broker.clone().into();
+        let sink = &mut specs["pipelines"][0]["sinks"][0]["props"];
+        sink["topic"] = self.output_topic.clone().into();
+        sink["broker_url"] = self.broker.clone().into();
+        specs
+    }
+
+    async fn publish_one(&self, payload: String) {
+        publish(&self.broker, &self.input, &[&payload]).await;
+    }
+
+    fn publish(&self, payloads: Vec<String>) -> JoinHandle<usize> {
+        publisher_ahead_of(&self.broker, &self.input, payloads, &self.output, WINDOW)
+    }
+
+    fn output_after(&self, skip: usize) -> Vec<String> {
+        self.output.messages_after(skip)
+    }
+}
+
+/// How NATS instances share the input.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NatsShare {
+    /// A core subject read in the example's group as a queue group, written to a core subject:
+    /// at most once.
+    QueueGroup,
+    /// A JetStream stream read through one durable consumer (the name every instance derives
+    /// alike), written through JetStream: at least once.
+    Durable,
+}
+
+/// The example over NATS: its stream and pipeline with `nats` connectors in place of MQTT.
+/// The input subject is captured by a JetStream stream whatever the sharing, so that the
+/// publisher is told what the server took.
+struct NatsBus {
+    url: String,
+    share: NatsShare,
+    input: String,
+    output_subject: String,
+    /// The JetStream stream capturing the input.
+    input_stream: String,
+    /// The JetStream stream the output is stored in, with [`NatsShare::Durable`].
+    output_stream: String,
+    jetstream: jetstream::Context,
+    output: NatsSubscriber,
+}
+
+impl NatsBus {
+    /// Subjects and JetStream streams of this run on the server at `url`, the output
+    /// subscribed to.
+    async fn start(url: String, share: NatsShare) -> Self {
+        let token = unique_name("scale-out");
+        let (input, output_subject) = (
+            format!("veloflux.test.{token}"),
+            format!("veloflux.out.{token}"),
+        );
+        let (input_stream, output_stream) = (format!("IN-{token}"), format!("OUT-{token}"));
+        let client = async_nats::connect(&url).await.unwrap();
+        let output = NatsSubscriber::start(&client, &output_subject).await;
+        let jetstream = jetstream::new(client);
+        fresh_jetstream_stream(&jetstream, &input_stream, &input).await;
+        if share == NatsShare::Durable {
+            fresh_jetstream_stream(&jetstream, &output_stream, &output_subject).await;
+        }
+        Self {
+            url,
+            share,
+            input,
+            output_subject,
+            input_stream,
+            output_stream,
+            jetstream,
+            output,
+        }
+    }
+
+    /// How many messages the durable consumer the instances share (its default name, the
+    /// same on each) delivered again, unacknowledged in time.
+    async fn redelivered(&self) -> u64 {
+        let specs = example_specs();
+        let stream_name = specs["streams"][0]["name"].as_str().unwrap();
+        let durable = format!("veloflux-{PIPELINE}-{stream_name}");
+        let stream = self.jetstream.get_stream(&self.input_stream).await.unwrap();
+        let consumer = stream.consumer_info(&durable).await.unwrap();
+        // Every delivery, first or again, takes a consumer sequence number.
+        let delivered = consumer.delivered;
+        delivered.consumer_sequence - delivered.stream_sequence
+    }
+
+    /// Deletes the JetStream streams of this run.
+    async fn delete_streams(&self) {
+        for name in [&self.input_stream, &self.output_stream] {
+            let _ = self.jetstream.delete_stream(name).await;
+        }
+    }
+}
+
+impl Bus for NatsBus {
+    fn name(&self) -> &'static str {
+        match self.share {
+            NatsShare::QueueGroup => "NATS queue group",
+            NatsShare::Durable => "JetStream durable consumer",
+        }
+    }
+
+    fn specs(&self) -> Value {
+        let mut specs = example_specs();
+        let (url, input) = (&self.url, &self.input);
+        let (source, sink) = match self.share {
+            NatsShare::QueueGroup => (
+                json!({"url": url, "subject": input, "queue_group": example_group(&specs)}),
+                json!({"url": url, "subject": self.output_subject}),
+            ),
+            NatsShare::Durable => (
+                json!({"url": url, "subject": input,
+                    "jetstream": {"stream": self.input_stream, "ack_wait_ms": ACK_WAIT_MS}}),
+                json!({"url": url, "subject": self.output_subject,
+                    "jetstream": {"stream": self.output_stream}}),
+            ),
+        };
+        let stream = &mut specs["streams"][0];
+        stream["type"] = "nats".into();
+        stream["props"] = source;
+        let output = &mut specs["pipelines"][0]["sinks"][0];
+        output["type"] = "nats".into();
+        output["props"] = sink;
+        specs
+    }
+
+    async fn publish_one(&self, payload: String) {
+        let sent = self.jetstream.publish(self.input.clone(), payload.into());
+        sent.await.unwrap().await.unwrap();
+    }
+
+    fn publish(&self, payloads: Vec<String>) -> JoinHandle<usize> {
+        // A JetStream consumer holds what the instances have not taken; core NATS does not.
+        let ahead = (self.share == NatsShare::QueueGroup).then_some((&self.output, CORE_WINDOW));
+        let context = self.jetstream.clone();
+        jetstream_publisher(context, &self.input, payloads, ACK_WINDOW, ahead)
+    }
+
+    fn output_after(&self, skip: usize) -> Vec<String> {
+        self.output.messages_after(skip)
+    }
+
+    /// With a JetStream durable consumer an instance pulls in batches and, faster than the
+    /// publisher, is often idle between them: killed then, it holds nothing and the kill
+    /// tests nothing. So it is frozen first, and killed once the others sent on
+    /// [`FROZEN_FOR`] more messages: by then the server has handed it some as well (its pull
+    /// request stays open), which it holds unacknowledged.
+    async fn before_kill(&self, victim: &mut Instance) {
+        let seen = self.output.count();
+        victim.server.freeze();
+        wait_until(
+            "the others go on while one instance is frozen",
+            async || self.output.count() >= seen + FROZEN_FOR,
+        )
+        .await;
+    }
 }
 
 /// How often each sequence number came out.
@@ -121,9 +364,9 @@ struct Tally {
 }
 
 impl Tally {
-    /// Counts what `output` received since the last call.
-    fn update(&mut self, output: &Subscriber) {
-        for message in output.messages_after(self.read) {
+    /// Counts what came out of `bus` since the last call.
+    fn update(&mut self, bus: &impl Bus) {
+        for message in bus.output_after(self.read) {
             self.read += 1;
             let row: Value = serde_json::from_str(&message).unwrap();
             *self.seen.entry(row["seq"].as_i64().unwrap()).or_default() += 1;
@@ -143,35 +386,28 @@ impl Tally {
     }
 }
 
-/// The three instances, their output and what came out of it.
-struct Cluster {
-    broker: String,
-    input: String,
-    output: Subscriber,
+/// The three instances, the bus they share and what came out of it.
+struct Cluster<B: Bus> {
+    bus: B,
     tally: Tally,
     instances: Vec<Instance>,
     _root: tempfile::TempDir,
 }
 
-impl Cluster {
-    /// Starts the example's instances, gives each its specs and waits until each takes its
-    /// share of the subscription.
-    async fn start() -> Self {
-        let broker = broker_url();
-        let (input, output) = (unique_topic("scale-out"), unique_topic("scale-out-out"));
+impl<B: Bus> Cluster<B> {
+    /// Starts the example's instances, gives each the specs of `bus` and waits until each
+    /// takes its share of the input.
+    async fn start(bus: B) -> Self {
         let root = tempfile::tempdir().unwrap();
         let mut instances = Vec::new();
         for file in CONFIGS {
             let instance = Instance::start(&root, file).await;
-            let specs = example_specs(&broker, &input, &output);
-            let (status, body) = instance.server.post("/import", Some(&specs)).await;
+            let (status, body) = instance.server.post("/import", Some(&bus.specs())).await;
             assert_eq!(status, 200, "{body}");
             instances.push(instance);
         }
         let mut cluster = Self {
-            output: Subscriber::start(&broker, &output).await,
-            broker,
-            input,
+            bus,
             tally: Tally::default(),
             instances,
             _root: root,
@@ -181,35 +417,33 @@ impl Cluster {
     }
 
     /// Publishes probes (negative numbers) until every instance took one and all came out:
-    /// every subscription of the group is in place.
+    /// every member of the group is in place.
     async fn warm_up(&mut self) {
         let mut probes = 0;
-        wait_until(
-            "every instance takes messages of the subscription",
-            async || {
-                probes += 1;
-                publish(&self.broker, &self.input, &[&reading(-probes)]).await;
-                for instance in &self.instances {
-                    if instance.records_in().await == 0 {
-                        return false;
-                    }
+        wait_until("every instance takes messages of the input", async || {
+            probes += 1;
+            self.bus.publish_one(reading(-probes)).await;
+            for instance in &self.instances {
+                if instance.records_in().await == 0 {
+                    return false;
                 }
-                true
-            },
-        )
+            }
+            true
+        })
         .await;
         wait_until("every probe comes out", async || {
-            self.tally.update(&self.output);
+            self.tally.update(&self.bus);
             self.tally.delivered(&(-probes..0)) == probes.unsigned_abs()
         })
         .await;
     }
 
-    /// Stops every instance as an operator would, each sending what it holds.
-    async fn stop(self) {
+    /// Stops every instance as an operator would, each sending what it holds; returns the bus.
+    async fn stop(self) -> B {
         for instance in self.instances {
             assert!(instance.server.terminate().await.success());
         }
+        self.bus
     }
 
     /// Each instance's count of messages taken.
@@ -222,9 +456,8 @@ impl Cluster {
     }
 
     /// Starts publishing the readings of `run`.
-    fn publish(&self, run: &Range<i64>) -> tokio::task::JoinHandle<usize> {
-        let payloads = run.clone().map(reading).collect();
-        publisher_ahead_of(&self.broker, &self.input, payloads, &self.output, WINDOW)
+    fn publish(&self, run: &Range<i64>) -> JoinHandle<usize> {
+        self.bus.publish(run.clone().map(reading).collect())
     }
 
     /// Waits until `count` messages of `run` came out.
@@ -232,7 +465,7 @@ impl Cluster {
         let what = format!("{count} messages of {run:?} come out");
         let waited = Wait::up_to(RUN_DEADLINE)
             .until(&what, async || {
-                self.tally.update(&self.output);
+                self.tally.update(&self.bus);
                 self.tally.delivered(run) >= count
             })
             .await;
@@ -254,7 +487,7 @@ fn since(counts: &[u64], baseline: &[u64]) -> Vec<u64> {
 
 /// Publishes `run` and checks that all of it comes out once, each instance taking a fifth or
 /// more.
-async fn without_fault(cluster: &mut Cluster, run: Range<i64>) {
+async fn without_fault(cluster: &mut Cluster<impl Bus>, run: Range<i64>) {
     let baseline = cluster.records_in().await;
     let started = Instant::now();
     let publisher = cluster.publish(&run);
@@ -264,8 +497,9 @@ async fn without_fault(cluster: &mut Cluster, run: Range<i64>) {
     let shares = since(&cluster.records_in().await, &baseline);
     let duplicates = cluster.tally.duplicates(&run);
     eprintln!(
-        "no fault: sent {MESSAGES}, delivered {}, duplicates {duplicates}, per instance \
+        "{}, no fault: sent {MESSAGES}, delivered {}, duplicates {duplicates}, per instance \
          {shares:?}, {took:.1?}",
+        cluster.bus.name(),
         cluster.tally.delivered(&run)
     );
     assert_eq!(duplicates, 0, "no message comes out twice without a fault");
@@ -276,16 +510,17 @@ async fn without_fault(cluster: &mut Cluster, run: Range<i64>) {
     }
 }
 
-/// Publishes `run`, kills instance `victim` once a third came out and restarts it, and checks
-/// that all of it comes out; prints the duplicates.
-async fn with_one_killed(cluster: &mut Cluster, run: Range<i64>, victim: usize) {
+/// Publishes `run`, kills instance `victim` once a third came out (readied by the bus) and
+/// restarts it, and checks that all of it comes out; prints the duplicates.
+async fn with_one_killed(cluster: &mut Cluster<impl Bus>, run: Range<i64>, victim: usize) {
     let baseline = cluster.records_in().await;
     let started = Instant::now();
     let publisher = cluster.publish(&run);
     cluster.wait_delivered(&run, MESSAGES as u64 / 3).await;
     // A lower bound: what it takes between this count and the kill is not in it.
     let before_kill = cluster.instances[victim].records_in().await - baseline[victim];
-    let killed = cluster.instances.remove(victim);
+    let mut killed = cluster.instances.remove(victim);
+    cluster.bus.before_kill(&mut killed).await;
     let restarted = killed.kill_and_restart().await;
     cluster.instances.insert(victim, restarted);
     cluster.wait_delivered(&run, MESSAGES as u64).await;
@@ -296,8 +531,9 @@ async fn with_one_killed(cluster: &mut Cluster, run: Range<i64>, victim: usize) 
     counts[victim] += baseline[victim] + before_kill;
     let shares = since(&counts, &baseline);
     eprintln!(
-        "instance {} killed (SIGKILL) after taking {before_kill} and restarted: sent {MESSAGES}, \
-         delivered {}, duplicates {}, per instance {shares:?}, {took:.1?}",
+        "{}, instance {} killed (SIGKILL) after taking {before_kill} and restarted: sent \
+         {MESSAGES}, delivered {}, duplicates {}, per instance {shares:?}, {took:.1?}",
+        cluster.bus.name(),
         victim + 1,
         cluster.tally.delivered(&run),
         cluster.tally.duplicates(&run)
@@ -306,8 +542,34 @@ async fn with_one_killed(cluster: &mut Cluster, run: Range<i64>, victim: usize) 
 
 #[tokio::test]
 async fn three_instances_share_a_subscription_and_lose_nothing_when_one_is_killed() {
-    let mut cluster = Cluster::start().await;
+    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let mut cluster = Cluster::start(MqttBus::start().await).await;
     without_fault(&mut cluster, 0..MESSAGES).await;
     with_one_killed(&mut cluster, MESSAGES..2 * MESSAGES, 1).await;
     cluster.stop().await;
+}
+
+#[tokio::test]
+async fn three_instances_share_a_nats_queue_group_and_repeat_nothing() {
+    let Some(url) = nats_url() else { return };
+    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let mut cluster = Cluster::start(NatsBus::start(url, NatsShare::QueueGroup).await).await;
+    without_fault(&mut cluster, 0..MESSAGES).await;
+    cluster.stop().await.delete_streams().await;
+}
+
+#[tokio::test]
+async fn three_instances_share_a_jetstream_consumer_and_lose_nothing_when_one_is_killed() {
+    let Some(url) = nats_url() else { return };
+    let _alone = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let mut cluster = Cluster::start(NatsBus::start(url, NatsShare::Durable).await).await;
+    without_fault(&mut cluster, 0..MESSAGES).await;
+    with_one_killed(&mut cluster, MESSAGES..2 * MESSAGES, 1).await;
+    let redelivered = cluster.bus.redelivered().await;
+    eprintln!("JetStream delivered again {redelivered} messages the killed instance held");
+    assert!(
+        redelivered > 0,
+        "the killed instance held unacknowledged messages"
+    );
+    cluster.stop().await.delete_streams().await;
 }

@@ -15,6 +15,9 @@ pub enum Signal {
     Kill,
     /// SIGINT: Ctrl-C.
     Interrupt,
+    /// SIGSTOP: freeze at once, as a hung process or a paused machine is: it reads nothing,
+    /// answers nothing and keeps its connections open.
+    Stop,
 }
 
 impl Signal {
@@ -24,6 +27,7 @@ impl Signal {
             Self::Terminate => "SIGTERM",
             Self::Kill => "SIGKILL",
             Self::Interrupt => "SIGINT",
+            Self::Stop => "SIGSTOP",
         }
     }
 
@@ -32,6 +36,7 @@ impl Signal {
             Self::Terminate => RawSignal::TERM,
             Self::Kill => RawSignal::KILL,
             Self::Interrupt => RawSignal::INT,
+            Self::Stop => RawSignal::STOP,
         }
     }
 }

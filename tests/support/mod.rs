@@ -1,6 +1,7 @@
 //! What the end-to-end tests stand on, built on `veloflux-testkit`: the real server binary on
 //! a free port, a broker (in-process by default, the one `VELOFLUX_TEST_MQTT` names
-//! otherwise, or a Mosquitto process that a test may stop), an HTTP client and MQTT clients.
+//! otherwise, or a Mosquitto process that a test may stop), an HTTP client, MQTT clients and
+//! NATS clients.
 //!
 //! Every test binary includes it and uses part of it. Where the kit returns an error, these
 //! helpers panic: a failure here is a failed test.
@@ -18,6 +19,7 @@ mod docs;
 mod fixture;
 mod mosquitto;
 mod mqtt;
+mod nats;
 mod server;
 mod specs;
 mod stateful;
@@ -36,6 +38,7 @@ pub(crate) use mosquitto::{Mosquitto, mosquitto_or_skip};
 pub(crate) use mqtt::{
     Subscriber, publish, publish_bytes, publish_v5, publisher_ahead_of, steady_publisher,
 };
+pub(crate) use nats::{NatsSubscriber, fresh_jetstream_stream, jetstream_publisher, nats_url};
 pub(crate) use server::{Server, options};
 pub(crate) use specs::{pipeline_spec, stream_spec};
 pub(crate) use stateful::{

@@ -120,6 +120,13 @@ impl Server {
         self.inner.stderr().unwrap()
     }
 
+    /// Freezes the process (SIGSTOP), as a hung process or a paused machine is: it reads
+    /// nothing and its connections stay open.
+    pub(crate) fn freeze(&mut self) {
+        let frozen = self.inner.signal(veloflux_testkit::Signal::Stop);
+        frozen.unwrap_or_else(|error| panic!("{error}"));
+    }
+
     /// Kills the process at once, as a power cut would.
     pub(crate) fn kill(mut self) {
         self.inner.kill().unwrap_or_else(|error| panic!("{error}"));
