@@ -190,15 +190,15 @@ impl NatsConfig {
     }
 
     /// The JetStream consumer a stream reads, if it reads one; its durable name is derived
-    /// from `client_name` unless configured.
-    pub(super) fn consumer(&self, client_name: &str) -> Option<ConsumerSettings> {
+    /// from `shared_name` unless configured.
+    pub(super) fn consumer(&self, shared_name: &str) -> Option<ConsumerSettings> {
         let jetstream = self.jetstream.as_ref()?;
         Some(ConsumerSettings {
             stream: jetstream.stream.clone().unwrap_or_default(),
             durable: jetstream
                 .durable
                 .clone()
-                .unwrap_or_else(|| durable_name(client_name)),
+                .unwrap_or_else(|| durable_name(shared_name)),
             ack_wait: jetstream.ack_wait_ms.map(Duration::from_millis),
         })
     }

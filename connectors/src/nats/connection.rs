@@ -57,11 +57,6 @@ impl Connection {
         })
     }
 
-    /// The client's name, as the server shows it.
-    pub(super) fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The connection state.
     pub(super) fn status(&self) -> Arc<ConnectorStatus> {
         self.status.clone()

@@ -43,7 +43,7 @@ enum Link {
 
 pub(super) fn build(props: &Value, context: &ConnectorContext<'_>) -> Result<Box<dyn Sink>> {
     let props: NatsSinkProps = parse(props)?;
-    Ok(Box::new(NatsSink::try_new(&props, context.shared_name)?))
+    Ok(Box::new(NatsSink::try_new(&props, context.client_id)?))
 }
 
 impl NatsSink {

@@ -42,20 +42,30 @@ enum Reading {
 
 pub(super) fn build(props: &Value, context: &ConnectorContext<'_>) -> Result<Box<dyn Source>> {
     let props: NatsSourceProps = parse(props)?;
-    Ok(Box::new(NatsSource::try_new(&props, context.shared_name)?))
+    Ok(Box::new(NatsSource::try_new(
+        &props,
+        context.client_id,
+        context.shared_name,
+    )?))
 }
 
 impl NatsSource {
     /// A source for `props`, its connection named `default_client_name` unless they name
-    /// one; connecting starts with [`Self::run`].
+    /// one, and a JetStream durable consumer named after `shared_name` (the same on every
+    /// instance, so that instances share it) unless they name one; connecting starts with
+    /// [`Self::run`].
     ///
     /// # Errors
     /// Props that do not hold up.
-    pub fn try_new(props: &NatsSourceProps, default_client_name: &str) -> Result<Self> {
+    pub fn try_new(
+        props: &NatsSourceProps,
+        default_client_name: &str,
+        shared_name: &str,
+    ) -> Result<Self> {
         props.check()?;
         let config = &props.0;
         let connection = Connection::try_new(config, default_client_name)?;
-        let reading = match config.consumer(connection.name()) {
+        let reading = match config.consumer(shared_name) {
             Some(consumer) => Reading::Consumer(consumer),
             None => Reading::Subscription {
                 queue_group: config.queue_group.clone(),

@@ -66,7 +66,8 @@ fn unique() -> String {
 
 fn start_source(props: Value) -> (Subscription, CancellationToken) {
     let props: NatsSourceProps = parse(&props).unwrap();
-    let source = NatsSource::try_new(&props, &format!("veloflux-test-{}", unique())).unwrap();
+    let name = format!("veloflux-test-{}", unique());
+    let source = NatsSource::try_new(&props, &name, &name).unwrap();
     let shutdown = CancellationToken::new();
     let subscription = Box::new(source).start(64, shutdown.clone());
     (subscription, shutdown)
