@@ -105,7 +105,9 @@ impl Input {
     }
 
     /// The current micro-batch as a record batch of the plan's source schema, payloads
-    /// decoded with `decoder`; bad payloads are counted in `stats` and skipped.
+    /// decoded with `decoder`; bad payloads are counted in `stats` and skipped. A shared
+    /// stream's batch was decoded and counted once for all its pipelines: it is only
+    /// projected to the columns this one reads.
     pub(super) fn batch(
         &mut self,
         decoder: &mut MessageDecoder,
@@ -115,12 +117,7 @@ impl Input {
             Self::Payloads { limit, queued, .. } => limit.decode_counted(decoder, queued, stats),
             Self::Batches {
                 columns, queued, ..
-            } => {
-                let started = Instant::now();
-                let batch = queued.first()?.0.project(columns).ok()?;
-                stats.record_batch(batch.num_rows(), batch.num_rows(), started.elapsed());
-                Some(batch)
-            }
+            } => queued.first()?.0.project(columns).ok(),
         }
     }
 }

@@ -206,11 +206,7 @@ impl Runtime {
             chain,
             sinks,
             policy,
-            source_stats: if stream.shared {
-                Arc::default()
-            } else {
-                stats.source.clone()
-            },
+            source_stats: stats.source.clone(),
             plan_stats: stats.plan.clone(),
             window_stats: stats.window.clone(),
             taps,

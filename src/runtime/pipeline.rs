@@ -38,6 +38,7 @@ pub(super) struct PipelineTask {
     pub(super) chain: Chain,
     pub(super) sinks: Vec<Sink>,
     pub(super) policy: BatchPolicy,
+    /// The source's counters; a shared stream's are its own, kept by the stream.
     pub(super) source_stats: Arc<StageStats>,
     pub(super) plan_stats: Arc<StageStats>,
     pub(super) window_stats: Option<Arc<WindowStats>>,
