@@ -344,13 +344,9 @@ async fn a_server_killed_mid_window_at_qos_1_restores_its_window_state() {
     );
 }
 
-#[tokio::test]
-async fn sigterm_mid_window_keeps_exact_counts() {
-    let test = "SIGTERM mid tumbling window";
-    let comparison = Comparison::of(
-        test,
-        &tumbling_window_across(Interruption::Terminate, 1).await,
-    );
+/// A graceful interruption mid-window at QoS 1 leaves every device's count exact.
+async fn expect_exact_counts_across(test: &str, interruption: Interruption) {
+    let comparison = Comparison::of(test, &tumbling_window_across(interruption, 1).await);
     comparison.assert_none_short(test);
     assert!(
         comparison.over.is_empty(),
@@ -360,18 +356,17 @@ async fn sigterm_mid_window_keeps_exact_counts() {
 }
 
 #[tokio::test]
+async fn sigterm_mid_window_keeps_exact_counts() {
+    expect_exact_counts_across("SIGTERM mid tumbling window", Interruption::Terminate).await;
+}
+
+#[tokio::test]
 async fn a_pipeline_stopped_and_started_mid_window_keeps_exact_counts() {
-    let test = "stop and start mid tumbling window";
-    let comparison = Comparison::of(
-        test,
-        &tumbling_window_across(Interruption::StopStart, 1).await,
-    );
-    comparison.assert_none_short(test);
-    assert!(
-        comparison.over.is_empty(),
-        "{test}: over: {:?}",
-        comparison.over
-    );
+    expect_exact_counts_across(
+        "stop and start mid tumbling window",
+        Interruption::StopStart,
+    )
+    .await;
 }
 
 #[tokio::test]

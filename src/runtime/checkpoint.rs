@@ -133,18 +133,13 @@ impl Checkpointing {
             return std::future::pending().await;
         };
         let number = *number;
-        let result = write.await;
+        let result = write.await.unwrap_or_else(|error| Err(error.to_string()));
         self.writing = None;
         self.last_duration = self.last.elapsed();
         match result {
-            Ok(Ok(())) => Some(number),
-            Ok(Err(error)) => {
-                self.stats.record_failure(error);
-                self.dirty = true;
-                None
-            }
+            Ok(()) => Some(number),
             Err(error) => {
-                self.stats.record_failure(error.to_string());
+                self.stats.record_failure(error);
                 self.dirty = true;
                 None
             }
