@@ -260,7 +260,7 @@ impl Windowed {
     ) -> Result<Executed> {
         let Some(first) = closed.first() else {
             return Ok(Executed {
-                batch: RecordBatch::new_empty(self.after.output_schema()),
+                batch: self.after.empty(),
                 errors: Vec::new(),
                 late_rows: 0,
             });

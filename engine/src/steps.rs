@@ -21,19 +21,21 @@ pub struct RowError {
 #[derive(Debug, Clone)]
 pub(crate) struct Steps {
     steps: Vec<PlanStep>,
-    output_schema: SchemaRef,
+    /// No rows of the output schema: what a batch the filters emptied gives, built once.
+    empty: RecordBatch,
 }
 
 impl Steps {
     pub(crate) fn new(steps: Vec<PlanStep>, output_schema: SchemaRef) -> Self {
         Self {
             steps,
-            output_schema,
+            empty: RecordBatch::new_empty(output_schema),
         }
     }
 
-    pub(crate) fn output_schema(&self) -> SchemaRef {
-        self.output_schema.clone()
+    /// No rows of the output schema.
+    pub(crate) fn empty(&self) -> RecordBatch {
+        self.empty.clone()
     }
 
     /// Runs every step over `batch`, showing `observe` the output of each.
@@ -56,7 +58,7 @@ impl Steps {
                 self.run_whole(rows, &mut |_, _| {})
             }
         })?;
-        Ok((concat(&self.output_schema, outputs)?, errors))
+        Ok((concat(&self.empty.schema(), outputs)?, errors))
     }
 
     fn run_whole(
@@ -67,7 +69,7 @@ impl Steps {
         let mut current = batch.clone();
         for step in &self.steps {
             if current.num_rows() == 0 {
-                return Ok(RecordBatch::new_empty(self.output_schema.clone()));
+                return Ok(self.empty.clone());
             }
             current = match step {
                 PlanStep::Filter(filter_step) => filter(&current, filter_step.predicate.as_ref())?,
