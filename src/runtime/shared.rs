@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use arrow::datatypes::{Schema, SchemaRef};
 use tokio::sync::mpsc;
@@ -29,6 +30,30 @@ pub(super) fn with_metadata(stream_schema: &SchemaRef) -> SchemaRef {
         .map(|field| field.as_ref().clone());
     let metadata = Metadata::ALWAYS.iter().map(Metadata::field);
     Arc::new(Schema::new(fields.chain(metadata).collect::<Vec<_>>()))
+}
+
+/// How long a shared stream lingers for more messages per pipeline reading it: every
+/// micro-batch costs each pipeline a few microseconds whatever its size, so with many
+/// pipelines a trickle of messages is gathered into fewer, larger batches. The wait stays
+/// under a millisecond below 25 pipelines, where it is not taken at all.
+const LINGER_PER_PIPELINE: Duration = Duration::from_micros(40);
+
+/// The longest a shared stream lingers however many pipelines read it.
+const MAX_GATHERING: Duration = Duration::from_millis(20);
+
+/// The batch policy of a shared stream read by `pipelines` pipelines: the stream's, lingering
+/// [`LINGER_PER_PIPELINE`] for each pipeline when that comes to a millisecond or more.
+fn gathering(policy: BatchPolicy, pipelines: usize) -> BatchPolicy {
+    let linger = LINGER_PER_PIPELINE
+        .saturating_mul(u32::try_from(pipelines).unwrap_or(u32::MAX))
+        .min(MAX_GATHERING);
+    if linger < Duration::from_millis(1) {
+        return policy;
+    }
+    BatchPolicy {
+        linger: policy.linger.max(linger),
+        ..policy
+    }
 }
 
 type Subscribers = Arc<Mutex<HashMap<String, mpsc::Sender<SharedBatch>>>>;
@@ -128,11 +153,16 @@ impl FanOut {
     async fn run(mut self) {
         let mut queued = Vec::new();
         loop {
+            let pipelines = match self.subscribers.lock() {
+                Ok(subscribers) => subscribers.len(),
+                Err(_) => break,
+            };
+            let policy = gathering(self.policy, pipelines);
             // Stopped, it lets go of its channel at once, so the source can send the last
             // acknowledgements and leave; what is queued comes again.
             let more = tokio::select! {
                 () = self.shutdown.cancelled() => false,
-                more = next_batch(&mut self.payloads, self.policy, &mut queued) => more,
+                more = next_batch(&mut self.payloads, policy, &mut queued) => more,
             };
             if !more {
                 break;
@@ -158,5 +188,38 @@ impl FanOut {
             // Handed on: the pipelines' copies decide.
             acks.into_iter().for_each(Ack::settle);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: BatchPolicy = BatchPolicy {
+        max_items: 1024,
+        linger: Duration::ZERO,
+    };
+
+    #[test]
+    fn a_few_pipelines_do_not_wait_for_more_messages() {
+        assert_eq!(gathering(POLICY, 1), POLICY);
+        assert_eq!(gathering(POLICY, 24), POLICY);
+    }
+
+    #[test]
+    fn many_pipelines_gather_a_trickle_into_larger_batches_up_to_a_bound() {
+        assert_eq!(gathering(POLICY, 25).linger, Duration::from_millis(1));
+        assert_eq!(gathering(POLICY, 300).linger, Duration::from_millis(12));
+        assert_eq!(gathering(POLICY, 1000).linger, MAX_GATHERING);
+        assert_eq!(gathering(POLICY, 300).max_items, POLICY.max_items);
+    }
+
+    #[test]
+    fn a_stream_that_lingers_longer_keeps_its_own_wait() {
+        let patient = BatchPolicy {
+            linger: Duration::from_millis(50),
+            ..POLICY
+        };
+        assert_eq!(gathering(patient, 300), patient);
     }
 }
