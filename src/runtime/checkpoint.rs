@@ -1,6 +1,7 @@
 //! Checkpoints of a running pipeline's state: taken every `runtime.checkpoint_interval_ms`
-//! while the state changes (and sooner when acknowledgements wait on one and the input has
-//! gone quiet), and at a stop; written to redb off the pipeline's task; restored when the
+//! while the state changes (and sooner when acknowledgements wait on one: once as many wait
+//! as a broker sends before it waits for them, or once the input has gone quiet), and at a
+//! stop; written to redb off the pipeline's task; restored when the
 //! pipeline starts. A message that fed the state is acknowledged once a checkpoint taken
 //! after it is committed ([`super::settlement`]).
 
@@ -17,6 +18,12 @@ use crate::storage::{Storage, StoredCheckpoint};
 /// How long the input must stay quiet, with acknowledgements waiting on a checkpoint, before
 /// one is taken ahead of the interval: the broker is then likely waiting on those.
 const QUIET: Duration = Duration::from_millis(10);
+
+/// How many acknowledgements may wait on a checkpoint before one is taken ahead of the
+/// interval: a broker sends a QoS 1 subscriber only so many messages before it waits for
+/// their acknowledgements (Mosquitto's `max_inflight_messages`: 20 by default; EMQX's
+/// `max_inflight`: 32), so waiting longer would stall the input.
+const BROKER_WINDOW: usize = 16;
 
 /// Checkpoints taken early are spaced by at least this many times the last one's duration,
 /// so that they take at most about a tenth of the pipeline's time.
@@ -39,6 +46,8 @@ pub(super) struct Checkpointing {
     last: Instant,
     last_duration: Duration,
     last_input: Instant,
+    /// How many acknowledgements wait on the next checkpoint.
+    held_acks: usize,
     /// Whether the state may have changed since the last checkpoint.
     dirty: bool,
     /// The number the next checkpoint will have; the first is 1.
@@ -56,16 +65,18 @@ impl Checkpointing {
             last: now,
             last_duration: Duration::ZERO,
             last_input: now,
+            held_acks: 0,
             dirty: false,
             next: 1,
             writing: None,
         }
     }
 
-    /// A batch of input is going through the state: the number of the checkpoint whose
-    /// commit settles its messages.
-    pub(super) fn fed(&mut self) -> u64 {
+    /// A batch of input, whose messages hold `acks` acknowledgements, is going through the
+    /// state: the number of the checkpoint whose commit settles its messages.
+    pub(super) fn fed(&mut self, acks: usize) -> u64 {
         self.dirty = true;
+        self.held_acks += acks;
         self.last_input = Instant::now();
         self.next
     }
@@ -81,7 +92,8 @@ impl Checkpointing {
     }
 
     /// When the next checkpoint is due, if one is: an interval after the last while the state
-    /// changed, and sooner when `acks_wait` and the input went quiet.
+    /// changed, and sooner when `acks_wait`: at once when a broker's window of them waits,
+    /// else when the input went quiet; early ones spaced by [`EARLY_SPACING`].
     pub(super) fn due(&self, acks_wait: bool) -> Option<Instant> {
         if !self.dirty || self.writing.is_some() {
             return None;
@@ -90,7 +102,12 @@ impl Checkpointing {
         if !acks_wait {
             return Some(periodic);
         }
-        let early = (self.last_input + QUIET).max(self.last + self.last_duration * EARLY_SPACING);
+        let spaced = self.last + self.last_duration * EARLY_SPACING;
+        let early = if self.held_acks >= BROKER_WINDOW {
+            spaced
+        } else {
+            (self.last_input + QUIET).max(spaced)
+        };
         Some(periodic.min(early))
     }
 
@@ -122,6 +139,7 @@ impl Checkpointing {
         });
         self.writing = Some((self.next, write));
         self.next += 1;
+        self.held_acks = 0;
         self.dirty = false;
         self.last = Instant::now();
     }

@@ -159,7 +159,7 @@ impl PipelineTask {
             return true;
         };
         let checkpoint = match &mut self.checkpointing {
-            Some(checkpointing) if batch.num_rows() > 0 => Some(checkpointing.fed()),
+            Some(checkpointing) if batch.num_rows() > 0 => Some(checkpointing.fed(acks.len())),
             _ => None,
         };
         let healthy = self.process_batch(batch).await;
