@@ -24,6 +24,12 @@ pub const WINDOW: &str = "window";
 pub const WINDOWED: &str = "veloflux_window";
 /// The filter/project query's chain, in the window bench.
 pub const FILTER_PROJECT: &str = "veloflux_filter_project";
+/// Saving and restoring the window state of a pipeline.
+pub const CHECKPOINT: &str = "checkpoint";
+/// Taking a checkpoint of 10 000 open groups.
+pub const TAKE_10K_GROUPS: &str = "take_10k_groups";
+/// Restoring a checkpoint of 10 000 open groups into a fresh executor.
+pub const RESTORE_10K_GROUPS: &str = "restore_10k_groups";
 /// The chain with and without `meta(topic)` in the `SELECT`.
 pub const METADATA: &str = "metadata";
 /// The chain with a fixed sink destination beside one rendered from each row.
