@@ -22,6 +22,10 @@ pub const CHAIN: &str = "chain";
 pub const WINDOW: &str = "window";
 /// The windowed query's chain.
 pub const WINDOWED: &str = "veloflux_window";
+/// The windowed query's chain in event time, every row on time.
+pub const WINDOWED_EVENT_TIME: &str = "veloflux_window_event_time";
+/// The windowed query's chain in event time with every tenth row late.
+pub const WINDOWED_LATE: &str = "veloflux_window_late_10pct";
 /// The filter/project query's chain, in the window bench.
 pub const FILTER_PROJECT: &str = "veloflux_filter_project";
 /// Saving and restoring the window state of a pipeline.
