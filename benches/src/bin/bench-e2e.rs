@@ -11,10 +11,13 @@
 //! With `--sweep` it instead runs W1 at QoS 0 for every `batch_size` (1 … 8192) × `linger_ms`
 //! (0, 5, 20), unthrottled and paced at `--sweep-rate`, and draws the result as an SVG.
 //!
+//! `--checkpoint-interval-ms` sets the server's `runtime.checkpoint_interval_ms` (0: no
+//! checkpoints; the server's default, 1000, otherwise), e.g. to run W2 with and without them.
+//!
 //! ```text
 //! bench-e2e [--broker tcp://127.0.0.1:1883] [--messages 200000] [--server-cpus 1]
-//!     [--workloads relay-q0,w1-q0,w1m-q0] [--device-topics] [--latency-rate 20000]
-//!     [--json PATH]
+//!     [--workloads relay-q0,w1-q0,w1m-q0,w2-q1] [--device-topics] [--latency-rate 20000]
+//!     [--checkpoint-interval-ms 1000] [--json PATH]
 //! bench-e2e --sweep [--messages 200000] [--sweep-rate 20000] [--chart PATH] [--json PATH]
 //! bench-e2e --redraw SWEEP.json [--chart PATH]
 //! ```
@@ -38,8 +41,8 @@ use veloflux_testkit::BrokerAddress;
 struct Cli {
     #[command(flatten)]
     common: Common,
-    /// Workloads to run, by name (relay-q0, relay-q1, w1-q0, w1-q1, w2-q0, and W1 selecting
-    /// meta(topic): w1m-q0, w1m-q1); all but w1m by default.
+    /// Workloads to run, by name (relay-q0, relay-q1, w1-q0, w1-q1, w2-q0, W1 selecting
+    /// meta(topic): w1m-q0, w1m-q1, and W2 at QoS 1: w2-q1); all but w1m and w2-q1 by default.
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
     /// Also measure W1 QoS 0 latency at this fixed rate (the issue's target rate); 0: skip.
@@ -85,15 +88,23 @@ struct Common {
     /// the stream subscribing to `<input>/+/data`: what `w1m` reads with `meta(topic)`.
     #[arg(long)]
     device_topics: bool,
+    /// The server's checkpoint interval (runtime.checkpoint_interval_ms); 0 turns checkpoints
+    /// off. The server's default (1000) when not given.
+    #[arg(long)]
+    checkpoint_interval_ms: Option<u64>,
 }
 
 impl Common {
-    fn bench(&self) -> anyhow::Result<Bench> {
+    /// The bench's settings; a configuration file the server needs goes in `work_dir`.
+    fn bench(&self, work_dir: &std::path::Path) -> anyhow::Result<Bench> {
         let mut options = server::release();
         if let Some(binary) = &self.server {
             options.binary.clone_from(binary);
         }
         options.cpus.clone_from(&self.server_cpus);
+        if let Some(interval_ms) = self.checkpoint_interval_ms {
+            options = server::with_checkpoint_interval(options, interval_ms, work_dir)?;
+        }
         Ok(Bench {
             broker: BrokerAddress::parse(&self.broker)?,
             server: options,
@@ -101,6 +112,7 @@ impl Common {
             drain: Duration::from_millis(self.drain_ms),
             latency_share: 0.5,
             device_topics: self.device_topics,
+            checkpoint_interval_ms: self.checkpoint_interval_ms,
         })
     }
 }
@@ -117,9 +129,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let bench = cli.common.bench()?;
-    let workloads = selected(&cli.workloads)?;
     let work_dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let bench = cli.common.bench(work_dir.path())?;
+    let workloads = selected(&cli.workloads)?;
     if let Some(path) = &cli.redraw {
         return redraw(path, &cli.chart);
     }
@@ -127,7 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return sweep(&cli, &bench, work_dir.path()).await;
     }
     eprintln!(
-        "bench-e2e: {} messages per run through {}, server {}{}",
+        "bench-e2e: {} messages per run through {}, server {}{}, checkpoints {}",
         bench.messages,
         cli.common.broker,
         bench.server.binary.display(),
@@ -136,6 +148,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .cpus
             .as_ref()
             .map_or_else(String::new, |cpus| format!(" pinned to CPU {cpus}")),
+        match bench.checkpoint_interval_ms {
+            None => "at the server's default interval".to_owned(),
+            Some(0) => "off".to_owned(),
+            Some(interval_ms) => format!("every {interval_ms} ms"),
+        },
     );
     let mut rows = Vec::new();
     for workload in workloads {
@@ -293,6 +310,7 @@ fn write_json(
         "broker": format!("{}:{}", bench.broker.host, bench.broker.port),
         "server_cpus": bench.server.cpus,
         "device_topics": bench.device_topics,
+        "checkpoint_interval_ms": bench.checkpoint_interval_ms,
         "ceiling_msg_per_s": ceiling,
         "workloads": rows.iter().map(|row| row.json(ceiling)).collect::<Vec<_>>(),
         "fixed_rate_latency": fixed,

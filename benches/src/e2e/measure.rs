@@ -33,6 +33,8 @@ pub struct Bench {
     /// Whether the load tool publishes each message to its device's topic (`<input>/
     /// dev-0042/data`, the source subscribing to `<input>/+/data`) instead of to one topic.
     pub device_topics: bool,
+    /// The server's `runtime.checkpoint_interval_ms`, when the bench sets it (0: off).
+    pub checkpoint_interval_ms: Option<u64>,
 }
 
 impl Bench {
