@@ -153,7 +153,10 @@ async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) ->
 }
 
 /// A server of its own for the run `name`, over a data directory in `work_dir`.
-async fn start(bench: &Bench, name: &str, work_dir: &Path) -> Result<Server> {
+///
+/// # Errors
+/// When the server does not start.
+pub(super) async fn start(bench: &Bench, name: &str, work_dir: &Path) -> Result<Server> {
     Ok(Server::start_in(&bench.server, &work_dir.join(name)).await?)
 }
 
