@@ -6,11 +6,20 @@
 //! The windowed chain runs in processing time on a simulated clock that moves 1 ms per batch,
 //! about a million rows a second: a window closes every 1000 batches and emits a row per
 //! device, so emission is part of what is measured.
+//!
+//! The same query also runs in event time (`ts`, a tolerance of 1 s), its messages' time
+//! moving 1 ms every 1000 rows, once with every row on time and once with every tenth row
+//! stamped 5 s back, behind the watermark: what judging each row's lateness and dropping the
+//! late ones costs. Event time must keep moving, so those messages are rendered batch by batch
+//! outside the timed part rather than cycled from a pool.
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput};
-use veloflux_benches::harness::{self, FILTER_PROJECT, WINDOW, WINDOWED, setup};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
+use veloflux_benches::harness::{
+    self, FILTER_PROJECT, WINDOW, WINDOWED, WINDOWED_EVENT_TIME, WINDOWED_LATE, setup,
+};
 use veloflux_benches::workload;
 use veloflux_engine::wall_clock_ms;
 
@@ -19,6 +28,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The micro-batch size of both chains.
 const ROWS: usize = 1024;
+
+/// One row in this many comes in late in the late-rows case.
+const LATE_EVERY: usize = 10;
 
 fn window(c: &mut Criterion) {
     let pool = workload::device_messages(workload::POOL_SIZE, workload::WINDOW_DEVICES);
@@ -36,6 +48,8 @@ fn window(c: &mut Criterion) {
             })
         });
     });
+    event_time(&mut group, WINDOWED_EVENT_TIME, 0);
+    event_time(&mut group, WINDOWED_LATE, LATE_EVERY);
     let mut chain = setup(veloflux_testkit::json_chain(setup(workload::plan())));
     let mut batches = pool.chunks(ROWS).cycle();
     group.bench_function(BenchmarkId::new(FILTER_PROJECT, ROWS), |b| {
@@ -47,6 +61,34 @@ fn window(c: &mut Criterion) {
         });
     });
     group.finish();
+}
+
+/// The windowed chain in event time as `name`, every `late_every`-th row late (none for 0).
+fn event_time(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, late_every: usize) {
+    let mut chain = setup(veloflux_testkit::json_chain(setup(
+        workload::event_time_window_plan(),
+    )));
+    let mut next = 0;
+    let mut late_rows = 0;
+    group.bench_function(BenchmarkId::new(name, ROWS), |b| {
+        b.iter_batched(
+            || {
+                next += ROWS;
+                workload::event_time_messages(next - ROWS..next, late_every)
+            },
+            |payloads| {
+                let output =
+                    chain.process_at(black_box(&payloads), wall_clock_ms(), |_, message| {
+                        black_box(message);
+                    });
+                late_rows += setup(output).late_rows;
+                payloads
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    let expected = next.checked_div(late_every).unwrap_or(0);
+    assert_eq!(late_rows, expected, "{name}: late rows of {next}");
 }
 
 fn main() {

@@ -15,6 +15,7 @@ pub mod measure;
 pub mod procfs;
 pub mod relay;
 pub mod server;
+pub mod shared_stream;
 pub mod specs;
 pub mod sweep;
 pub mod table;

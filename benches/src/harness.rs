@@ -22,8 +22,18 @@ pub const CHAIN: &str = "chain";
 pub const WINDOW: &str = "window";
 /// The windowed query's chain.
 pub const WINDOWED: &str = "veloflux_window";
+/// The windowed query's chain in event time, every row on time.
+pub const WINDOWED_EVENT_TIME: &str = "veloflux_window_event_time";
+/// The windowed query's chain in event time with every tenth row late.
+pub const WINDOWED_LATE: &str = "veloflux_window_late_10pct";
 /// The filter/project query's chain, in the window bench.
 pub const FILTER_PROJECT: &str = "veloflux_filter_project";
+/// Saving and restoring the window state of a pipeline.
+pub const CHECKPOINT: &str = "checkpoint";
+/// Taking a checkpoint of 10 000 open groups.
+pub const TAKE_10K_GROUPS: &str = "take_10k_groups";
+/// Restoring a checkpoint of 10 000 open groups into a fresh executor.
+pub const RESTORE_10K_GROUPS: &str = "restore_10k_groups";
 /// The chain with and without `meta(topic)` in the `SELECT`.
 pub const METADATA: &str = "metadata";
 /// The chain with a fixed sink destination beside one rendered from each row.

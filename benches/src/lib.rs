@@ -7,7 +7,8 @@
 //! The `mqtt-load` tool ([`load`]) publishes the same messages through a broker, and the
 //! `bench-e2e` and `bench-footprint` tools ([`e2e`]) measure the release server through it.
 //! The connector benches (`metadata`, `destinations`, `sinks`) and the `webhook-outage`
-//! check share [`connectors`], and time CPU rather than wall time ([`cpu`]).
+//! check share [`connectors`], and time CPU rather than wall time ([`cpu`]). The `checkpoint`
+//! bench saves and restores the window state of [`open_groups`].
 
 pub mod check;
 pub mod connectors;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod estimates;
 pub mod harness;
 pub mod load;
+pub mod open_groups;
 pub mod row_at_a_time;
 pub mod stages;
 pub mod workload;

@@ -6,10 +6,11 @@
 //! Message 42 is the reference message quoted in `docs/PERFORMANCE.md`.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use arrow::datatypes::SchemaRef;
 use veloflux_connectors::codec::schema::{ColumnSpec, ColumnType, arrow_schema};
-use veloflux_planner::{Catalog, PipelinePlan};
+use veloflux_planner::{Catalog, EventTimeColumn, PipelinePlan, PlanOptions};
 
 use crate::Result;
 
@@ -30,6 +31,19 @@ pub const WINDOW_QUERY: &str =
 
 /// How many devices the window bench's messages cycle through: its number of groups.
 pub const WINDOW_DEVICES: usize = 1000;
+
+/// How far behind the latest event time a row of [`event_time_window_plan`] may come and
+/// still count.
+pub const LATE_TOLERANCE_MS: i64 = 1000;
+
+/// How far behind its neighbours a late message of [`event_time_messages`] is stamped:
+/// beyond [`LATE_TOLERANCE_MS`], so that it is behind the watermark whenever it arrives.
+pub const LATE_BY_MS: u64 = 5000;
+
+/// Messages of [`event_time_messages`] per millisecond of event time: about a million rows per
+/// second, as the processing-time window bench's simulated clock, so that a window closes
+/// about every thousand batches of 1024 in both.
+pub const EVENT_TIME_ROWS_PER_MS: usize = 1000;
 
 /// The micro-batch sizes of the chain bench: from one message per batch (the latency-bound
 /// case) to the largest batch a source buffers.
@@ -96,9 +110,17 @@ pub fn meta_plan() -> Result<PipelinePlan> {
 /// since the Unix epoch.
 pub const SENT_MICROS_FIELD: &str = "sent_us";
 
+/// The `ts` of message number `index` of the workload.
+const fn reference_ts(index: usize) -> u64 {
+    EPOCH_MS + index as u64
+}
+
+/// The `ts` of message 0: 2023-11-14.
+const EPOCH_MS: u64 = 1_700_000_000_000;
+
 /// Message number `index` of the workload.
 pub fn message(index: usize) -> Vec<u8> {
-    render(index, index % 10_000, None)
+    render(index, index % 10_000, reference_ts(index), None)
 }
 
 /// Message number `index` with its `device` cycling through `devices` values (at least one) and
@@ -106,10 +128,15 @@ pub fn message(index: usize) -> Vec<u8> {
 /// so that a `GROUP BY device` query sees a chosen number of groups and a pass-through query
 /// carries the send time to its output.
 pub fn timestamped_message(index: usize, devices: usize, sent_micros: u64) -> Vec<u8> {
-    render(index, index % devices.max(1), Some(sent_micros))
+    render(
+        index,
+        index % devices.max(1),
+        reference_ts(index),
+        Some(sent_micros),
+    )
 }
 
-fn render(index: usize, device: usize, sent_micros: Option<u64>) -> Vec<u8> {
+fn render(index: usize, device: usize, ts: u64, sent_micros: Option<u64>) -> Vec<u8> {
     // The moduli are picked so that message 42 is the reference message.
     let score = (index % 100) as f64 - 50.0 + 0.5;
     let temp = 20.0 + (index % 37) as f64 * 0.25;
@@ -126,7 +153,7 @@ fn render(index: usize, device: usize, sent_micros: Option<u64>) -> Vec<u8> {
         humidity = 21 + index % 60,
         ok = !index.is_multiple_of(5),
         site = index % 13,
-        ts = 1_700_000_000_000_u64 + index as u64,
+        ts = ts,
     );
     if let Some(sent_micros) = sent_micros {
         // Writing to a String cannot fail.
@@ -147,7 +174,45 @@ pub fn window_plan() -> Result<PipelinePlan> {
 /// Messages `0..count` with their `device` cycling through `devices` values.
 pub fn device_messages(count: usize, devices: usize) -> Vec<Vec<u8>> {
     (0..count)
-        .map(|index| render(index, index % devices.max(1), None))
+        .map(|index| render(index, index % devices.max(1), reference_ts(index), None))
+        .collect()
+}
+
+/// [`WINDOW_QUERY`] in event time: its windows follow the `ts` column (milliseconds), and a
+/// row more than [`LATE_TOLERANCE_MS`] behind the latest event time is late.
+///
+/// # Errors
+/// When the planner rejects the query.
+pub fn event_time_window_plan() -> Result<PipelinePlan> {
+    let mut catalog = catalog()?;
+    let ts = EventTimeColumn {
+        column: "ts".to_owned(),
+        unit_ms: 1,
+    };
+    catalog.set_event_time(STREAM, ts);
+    let options = PlanOptions {
+        event_time: true,
+        late_tolerance_ms: LATE_TOLERANCE_MS,
+    };
+    Ok(veloflux_planner::plan_with(
+        WINDOW_QUERY,
+        &catalog,
+        &options,
+    )?)
+}
+
+/// Messages `indices` for [`event_time_window_plan`], their `device` cycling through
+/// [`WINDOW_DEVICES`] values and their `ts` moving 1 ms every [`EVENT_TIME_ROWS_PER_MS`]
+/// messages; every `late_every`-th message (none for 0) is stamped [`LATE_BY_MS`] earlier, so
+/// that it comes in late.
+pub fn event_time_messages(indices: Range<usize>, late_every: usize) -> Vec<Vec<u8>> {
+    indices
+        .map(|index| {
+            let on_time = EPOCH_MS + (index / EVENT_TIME_ROWS_PER_MS) as u64;
+            let late = late_every > 0 && index % late_every == late_every - 1;
+            let ts = if late { on_time - LATE_BY_MS } else { on_time };
+            render(index, index % WINDOW_DEVICES, ts, None)
+        })
         .collect()
 }
 
@@ -206,6 +271,23 @@ mod tests {
             .collect();
         assert_eq!(devices.len(), 1000);
         assert_eq!(timestamped_message(7, 0, 0), timestamped_message(7, 1, 0));
+    }
+
+    #[test]
+    fn every_tenth_event_time_message_is_late_and_the_others_keep_time() {
+        let ts = |payload: &Vec<u8>| {
+            serde_json::from_slice::<serde_json::Value>(payload).unwrap()["ts"]
+                .as_u64()
+                .unwrap()
+        };
+        let on_time: Vec<u64> = event_time_messages(1990..2010, 0).iter().map(ts).collect();
+        assert_eq!(on_time[..10], [EPOCH_MS + 1; 10]);
+        assert_eq!(on_time[10..], [EPOCH_MS + 2; 10]);
+        let mixed: Vec<u64> = event_time_messages(1990..2010, 10).iter().map(ts).collect();
+        let late: Vec<usize> = (0..20).filter(|&i| mixed[i] != on_time[i]).collect();
+        assert_eq!(late, [9, 19]);
+        assert_eq!(mixed[9], on_time[9] - LATE_BY_MS);
+        assert!(event_time_window_plan().is_ok());
     }
 
     #[test]

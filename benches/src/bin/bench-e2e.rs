@@ -11,12 +11,22 @@
 //! With `--sweep` it instead runs W1 at QoS 0 for every `batch_size` (1 … 8192) × `linger_ms`
 //! (0, 5, 20), unthrottled and paced at `--sweep-rate`, and draws the result as an SVG.
 //!
+//! With `--pipelines N,M` it instead measures many pipelines on one stream: for each count, a
+//! fresh server with that many filter/projection pipelines on one shared subscription, each
+//! into a `nop` sink, under a steady `--pipelines-rate`; it reports the server's share of one
+//! core, its steady and peak resident set, and the messages the stream took in.
+//!
+//! `--checkpoint-interval-ms` sets the server's `runtime.checkpoint_interval_ms` (0: no
+//! checkpoints; the server's default, 1000, otherwise), e.g. to run W2 with and without them.
+//!
 //! ```text
 //! bench-e2e [--broker tcp://127.0.0.1:1883] [--messages 200000] [--server-cpus 1]
-//!     [--workloads relay-q0,w1-q0,w1m-q0] [--device-topics] [--latency-rate 20000]
-//!     [--json PATH]
+//!     [--workloads relay-q0,w1-q0,w1m-q0,w2-q1] [--device-topics] [--latency-rate 20000]
+//!     [--checkpoint-interval-ms 1000] [--json PATH]
 //! bench-e2e --sweep [--messages 200000] [--sweep-rate 20000] [--chart PATH] [--json PATH]
 //! bench-e2e --redraw SWEEP.json [--chart PATH]
+//! bench-e2e --pipelines 300,1000 [--pipelines-rate 500] [--pipelines-seconds 30]
+//!     [--pipelines-warm-up 5] [--json PATH]
 //! ```
 
 use std::path::PathBuf;
@@ -29,7 +39,7 @@ use serde_json::json;
 use veloflux_benches::e2e::measure::{self, Bench};
 use veloflux_benches::e2e::table::{self, Measured};
 use veloflux_benches::e2e::workloads::{Kind, Workload};
-use veloflux_benches::e2e::{chart, server, sweep};
+use veloflux_benches::e2e::{chart, server, shared_stream, sweep};
 use veloflux_testkit::BrokerAddress;
 
 /// Measure the release server end to end through an MQTT broker.
@@ -38,15 +48,15 @@ use veloflux_testkit::BrokerAddress;
 struct Cli {
     #[command(flatten)]
     common: Common,
-    /// Workloads to run, by name (relay-q0, relay-q1, w1-q0, w1-q1, w2-q0, and W1 selecting
-    /// meta(topic): w1m-q0, w1m-q1); all but w1m by default.
+    /// Workloads to run, by name (relay-q0, relay-q1, w1-q0, w1-q1, w2-q0, W1 selecting
+    /// meta(topic): w1m-q0, w1m-q1, and W2 at QoS 1: w2-q1); all but w1m and w2-q1 by default.
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
     /// Also measure W1 QoS 0 latency at this fixed rate (the issue's target rate); 0: skip.
     #[arg(long, default_value_t = 20_000)]
     latency_rate: u64,
-    /// Where to write the results as JSON (default: bench-e2e.json, or bench-sweep.json with
-    /// --sweep, in the target directory).
+    /// Where to write the results as JSON (default: bench-e2e.json, bench-sweep.json with
+    /// --sweep, bench-pipelines.json with --pipelines, in the target directory).
     #[arg(long)]
     json: Option<PathBuf>,
     /// Run the batch-size sweep instead of the table.
@@ -61,6 +71,18 @@ struct Cli {
     /// Redraw the sweep's table and chart from the JSON a sweep wrote, without measuring.
     #[arg(long)]
     redraw: Option<PathBuf>,
+    /// Measure this many pipelines on one shared stream (e.g. 300,1000) instead of the table.
+    #[arg(long, value_delimiter = ',')]
+    pipelines: Vec<usize>,
+    /// The rate published to the pipelines' shared stream, in messages per second.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    pipelines_rate: u64,
+    /// Seconds of the measured run of each pipeline count.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pipelines_seconds: u64,
+    /// Seconds of load before each measured run of a pipeline count.
+    #[arg(long, default_value_t = 5)]
+    pipelines_warm_up: u64,
 }
 
 /// The options of every end-to-end measurement.
@@ -85,15 +107,23 @@ struct Common {
     /// the stream subscribing to `<input>/+/data`: what `w1m` reads with `meta(topic)`.
     #[arg(long)]
     device_topics: bool,
+    /// The server's checkpoint interval (runtime.checkpoint_interval_ms); 0 turns checkpoints
+    /// off. The server's default (1000) when not given.
+    #[arg(long)]
+    checkpoint_interval_ms: Option<u64>,
 }
 
 impl Common {
-    fn bench(&self) -> anyhow::Result<Bench> {
+    /// The bench's settings; a configuration file the server needs goes in `work_dir`.
+    fn bench(&self, work_dir: &std::path::Path) -> anyhow::Result<Bench> {
         let mut options = server::release();
         if let Some(binary) = &self.server {
             options.binary.clone_from(binary);
         }
         options.cpus.clone_from(&self.server_cpus);
+        if let Some(interval_ms) = self.checkpoint_interval_ms {
+            options = server::with_checkpoint_interval(options, interval_ms, work_dir)?;
+        }
         Ok(Bench {
             broker: BrokerAddress::parse(&self.broker)?,
             server: options,
@@ -101,6 +131,7 @@ impl Common {
             drain: Duration::from_millis(self.drain_ms),
             latency_share: 0.5,
             device_topics: self.device_topics,
+            checkpoint_interval_ms: self.checkpoint_interval_ms,
         })
     }
 }
@@ -117,17 +148,20 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let bench = cli.common.bench()?;
-    let workloads = selected(&cli.workloads)?;
     let work_dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let bench = cli.common.bench(work_dir.path())?;
+    let workloads = selected(&cli.workloads)?;
     if let Some(path) = &cli.redraw {
         return redraw(path, &cli.chart);
     }
     if cli.sweep {
         return sweep(&cli, &bench, work_dir.path()).await;
     }
+    if !cli.pipelines.is_empty() {
+        return many_pipelines(&cli, &bench, work_dir.path()).await;
+    }
     eprintln!(
-        "bench-e2e: {} messages per run through {}, server {}{}",
+        "bench-e2e: {} messages per run through {}, server {}{}, checkpoints {}",
         bench.messages,
         cli.common.broker,
         bench.server.binary.display(),
@@ -136,6 +170,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .cpus
             .as_ref()
             .map_or_else(String::new, |cpus| format!(" pinned to CPU {cpus}")),
+        match bench.checkpoint_interval_ms {
+            None => "at the server's default interval".to_owned(),
+            Some(0) => "off".to_owned(),
+            Some(interval_ms) => format!("every {interval_ms} ms"),
+        },
     );
     let mut rows = Vec::new();
     for workload in workloads {
@@ -240,6 +279,48 @@ async fn sweep(cli: &Cli, bench: &Bench, work_dir: &std::path::Path) -> anyhow::
     Ok(())
 }
 
+async fn many_pipelines(
+    cli: &Cli,
+    bench: &Bench,
+    work_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let load = shared_stream::Load {
+        rate: cli.pipelines_rate,
+        warm_up: Duration::from_secs(cli.pipelines_warm_up),
+        measured: Duration::from_secs(cli.pipelines_seconds),
+    };
+    let mut rows = Vec::new();
+    for &count in &cli.pipelines {
+        eprintln!(
+            "bench-e2e: {count} pipelines on one stream at {} msg/s, {} s warm-up, {} s measured",
+            load.rate,
+            load.warm_up.as_secs(),
+            load.measured.as_secs()
+        );
+        let loaded = shared_stream::measure(bench, count, &load, work_dir)
+            .await
+            .with_context(|| format!("measuring {count} pipelines on one stream"))?;
+        rows.push(loaded);
+    }
+    print!("{}", shared_stream::render(&rows));
+    let path = cli
+        .json
+        .clone()
+        .unwrap_or_else(|| target_file("bench-pipelines.json"));
+    let document = json!({
+        "broker": format!("{}:{}", bench.broker.host, bench.broker.port),
+        "server_cpus": bench.server.cpus,
+        "rate": load.rate,
+        "warm_up_seconds": load.warm_up.as_secs(),
+        "measured_seconds": load.measured.as_secs(),
+        "pipelines": rows.iter().map(shared_stream::Loaded::json).collect::<Vec<_>>(),
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&document)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("bench-e2e: results written to {}", path.display());
+    Ok(())
+}
+
 fn redraw(path: &std::path::Path, chart_path: &std::path::Path) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -293,6 +374,7 @@ fn write_json(
         "broker": format!("{}:{}", bench.broker.host, bench.broker.port),
         "server_cpus": bench.server.cpus,
         "device_topics": bench.device_topics,
+        "checkpoint_interval_ms": bench.checkpoint_interval_ms,
         "ceiling_msg_per_s": ceiling,
         "workloads": rows.iter().map(|row| row.json(ceiling)).collect::<Vec<_>>(),
         "fixed_rate_latency": fixed,

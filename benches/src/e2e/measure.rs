@@ -33,6 +33,8 @@ pub struct Bench {
     /// Whether the load tool publishes each message to its device's topic (`<input>/
     /// dev-0042/data`, the source subscribing to `<input>/+/data`) instead of to one topic.
     pub device_topics: bool,
+    /// The server's `runtime.checkpoint_interval_ms`, when the bench sets it (0: off).
+    pub checkpoint_interval_ms: Option<u64>,
 }
 
 impl Bench {
@@ -151,7 +153,10 @@ async fn measure_pipeline(bench: &Bench, workload: Workload, work_dir: &Path) ->
 }
 
 /// A server of its own for the run `name`, over a data directory in `work_dir`.
-async fn start(bench: &Bench, name: &str, work_dir: &Path) -> Result<Server> {
+///
+/// # Errors
+/// When the server does not start.
+pub(super) async fn start(bench: &Bench, name: &str, work_dir: &Path) -> Result<Server> {
     Ok(Server::start_in(&bench.server, &work_dir.join(name)).await?)
 }
 

@@ -260,7 +260,8 @@ fn whole(value: &Option<f64>) -> String {
     value.map_or_else(dash, |value| format!("{value:.0}"))
 }
 
-fn hundredths(value: &Option<f64>) -> String {
+/// A figure with two decimals, `-` when missing.
+pub(super) fn hundredths(value: &Option<f64>) -> String {
     value.map_or_else(dash, |value| format!("{value:.2}"))
 }
 
@@ -271,7 +272,8 @@ fn loss(loss: &i64, line: &Line) -> String {
     }
 }
 
-fn mebibytes(kib: &Option<u64>) -> String {
+/// KiB as MiB with one decimal, `-` when missing.
+pub(super) fn mebibytes(kib: &Option<u64>) -> String {
     kib.map_or_else(dash, |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
 }
 

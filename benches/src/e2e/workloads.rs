@@ -72,10 +72,13 @@ impl Workload {
         }
     }
 
-    /// The rows run only when asked for by name: W1 with `meta(topic)` at QoS 0 and 1.
-    pub const ON_REQUEST: [Workload; 2] = [
+    /// The rows run only when asked for by name: W1 with `meta(topic)` at QoS 0 and 1, and
+    /// W2 at QoS 1, whose messages are acknowledged once a checkpoint holds their state (or
+    /// at once with checkpoints off: `bench-e2e --checkpoint-interval-ms 0`).
+    pub const ON_REQUEST: [Workload; 3] = [
         Workload::new(Kind::FilterMeta, 0),
         Workload::new(Kind::FilterMeta, 1),
+        Workload::new(Kind::Window, 1),
     ];
 
     /// Every workload that can be asked for by name: [`Self::ALL`], then [`Self::ON_REQUEST`].
@@ -114,7 +117,7 @@ mod tests {
         assert_eq!(names, ["relay-q0", "relay-q1", "w1-q0", "w1-q1", "w2-q0"]);
         let selectable: Vec<String> = Workload::selectable().map(|w| w.name()).collect();
         assert_eq!(selectable[..5], names[..]);
-        assert_eq!(selectable[5..], ["w1m-q0", "w1m-q1"]);
+        assert_eq!(selectable[5..], ["w1m-q0", "w1m-q1", "w2-q1"]);
     }
 
     #[test]
@@ -137,7 +140,11 @@ mod tests {
         let relay = Workload::new(Kind::Relay, 0);
         assert_eq!(relay.sql(), None);
         assert_eq!(Workload::new(Kind::Filter, 1).sql(), Some(W1_QUERY));
-        assert!(!Workload::new(Kind::Window, 0).carries_send_time());
-        assert_eq!(Workload::new(Kind::Window, 0).expect_ratio(), None);
+        for qos in [0, 1] {
+            let w2 = Workload::new(Kind::Window, qos);
+            assert_eq!(w2.sql(), Some(WINDOW_QUERY));
+            assert!(!w2.carries_send_time());
+            assert_eq!(w2.expect_ratio(), None);
+        }
     }
 }

