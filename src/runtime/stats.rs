@@ -1,6 +1,5 @@
 //! Per-stage counters, updated once per batch and read by status requests and metric scrapes.
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -30,7 +29,10 @@ pub(super) struct StageStats {
     last_error: Mutex<Option<(String, SystemTime)>>,
     batch_seconds: BucketHistogram,
     batch_rows: BucketHistogram,
-    recent: Mutex<VecDeque<Duration>>,
+    /// The times of the last [`RECENT_BATCHES`] batches in nanoseconds, batch `n` at
+    /// `n % RECENT_BATCHES`: written without a lock, as batches come much more often than
+    /// status requests.
+    recent: Box<[AtomicU64]>,
 }
 
 impl Default for StageStats {
@@ -44,7 +46,7 @@ impl Default for StageStats {
             last_error: Mutex::default(),
             batch_seconds: BucketHistogram::new(SECONDS_BOUNDS),
             batch_rows: BucketHistogram::new(ROWS_BOUNDS),
-            recent: Mutex::new(VecDeque::with_capacity(RECENT_BATCHES)),
+            recent: (0..RECENT_BATCHES).map(|_| AtomicU64::default()).collect(),
         }
     }
 }
@@ -56,16 +58,12 @@ impl StageStats {
             .fetch_add(records_in as u64, Ordering::Relaxed);
         self.records_out
             .fetch_add(records_out as u64, Ordering::Relaxed);
-        self.batches.fetch_add(1, Ordering::Relaxed);
+        let batch = self.batches.fetch_add(1, Ordering::Relaxed);
         self.batch_seconds.observe(elapsed.as_secs_f64());
         #[expect(clippy::cast_precision_loss, reason = "batch sizes are far below 2^52")]
         self.batch_rows.observe(records_in as f64);
-        if let Ok(mut recent) = self.recent.lock() {
-            if recent.len() == RECENT_BATCHES {
-                recent.pop_front();
-            }
-            recent.push_back(elapsed);
-        }
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.recent[recent_slot(batch)].store(nanos, Ordering::Relaxed);
     }
 
     /// Records `bytes` of input.
@@ -113,11 +111,15 @@ impl StageStats {
 
     /// The median and 99th percentile of the recent batch times, in milliseconds.
     fn percentiles(&self) -> (f64, f64) {
-        let Ok(recent) = self.recent.lock() else {
-            return (0.0, 0.0);
-        };
-        let mut times: Vec<Duration> = recent.iter().copied().collect();
-        drop(recent);
+        let batches = self.batches.load(Ordering::Relaxed);
+        let recorded = self
+            .recent
+            .len()
+            .min(usize::try_from(batches).unwrap_or(usize::MAX));
+        let mut times: Vec<Duration> = self.recent[..recorded]
+            .iter()
+            .map(|nanos| Duration::from_nanos(nanos.load(Ordering::Relaxed)))
+            .collect();
         if times.is_empty() {
             return (0.0, 0.0);
         }
@@ -134,6 +136,11 @@ impl StageStats {
         };
         (at(0.5), at(0.99))
     }
+}
+
+/// Where the time of batch number `batch` is kept among the recent ones.
+fn recent_slot(batch: u64) -> usize {
+    usize::try_from(batch % RECENT_BATCHES as u64).unwrap_or_default()
 }
 
 /// The counters of one stage at one moment.
@@ -170,4 +177,35 @@ pub struct StageSnapshot {
 fn epoch_millis(time: SystemTime) -> Option<u64> {
     let since = time.duration_since(SystemTime::UNIX_EPOCH).ok()?;
     u64::try_from(since.as_millis()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_over_the_most_recent_batches_only() {
+        let stats = StageStats::default();
+        assert_eq!(stats.snapshot().p99_batch_ms, 0.0);
+        for _ in 0..1000 {
+            stats.record_batch(1, 1, Duration::from_millis(100));
+        }
+        for millis in 1..=256 {
+            stats.record_batch(1, 1, Duration::from_millis(millis));
+        }
+        let snapshot = stats.snapshot();
+        assert_eq!(snapshot.batches, 1256);
+        assert_eq!(snapshot.p50_batch_ms, 129.0);
+        assert_eq!(snapshot.p99_batch_ms, 253.0);
+    }
+
+    #[test]
+    fn percentiles_of_fewer_batches_than_are_kept_count_only_those() {
+        let stats = StageStats::default();
+        stats.record_batch(1, 1, Duration::from_millis(2));
+        stats.record_batch(1, 1, Duration::from_millis(4));
+        stats.record_batch(1, 1, Duration::from_millis(6));
+        let snapshot = stats.snapshot();
+        assert_eq!((snapshot.p50_batch_ms, snapshot.p99_batch_ms), (4.0, 6.0));
+    }
 }
