@@ -1,6 +1,6 @@
 //! Pipelines on one shared stream: each `SELECT ... WHERE ...` into a `nop` sink, created and
 //! started over REST, so that only what a pipeline costs is measured: at rest here, under a
-//! steady load in [`crate::e2e::shared_stream`].
+//! steady load in the many-pipelines bench (`bench-e2e --pipelines`).
 
 use std::time::Duration;
 
