@@ -55,8 +55,9 @@ bench-chart: ## Tables and chart of docs/PERFORMANCE.md from the last `make benc
 
 # The end-to-end benches run the release server against a real broker (Mosquitto on
 # 127.0.0.1:1883 unless BROKER says otherwise); ARGS passes more flags (e.g. ARGS="--messages
-# 20000" for a quick run, ARGS="--server-cpus 1" to pin the server). Figures in
-# docs/PERFORMANCE.md.
+# 20000" for a quick run, ARGS="--server-cpus 1" to pin the server, ARGS="--workloads
+# w2-q0,w2-q1 --checkpoint-interval-ms 0" for W2 without checkpoints, ARGS="--pipelines
+# 300,1000" for many pipelines on one stream). Figures in docs/PERFORMANCE.md.
 BROKER ?= tcp://127.0.0.1:1883
 ARGS ?=
 BENCH_BIN = "$${CARGO_TARGET_DIR:-target}/release"
