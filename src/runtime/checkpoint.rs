@@ -25,8 +25,9 @@ const QUIET: Duration = Duration::from_millis(10);
 /// `max_inflight`: 32), so waiting longer would stall the input.
 const BROKER_WINDOW: usize = 16;
 
-/// Checkpoints taken early are spaced by at least this many times the last one's duration,
-/// so that they take at most about a tenth of the pipeline's time.
+/// Checkpoints taken early are spaced by at least this many times the time the pipeline
+/// spent taking the last one, so that they take at most about a tenth of its time. Writing
+/// one, mostly waiting for the disk, happens off the pipeline's task and does not count.
 const EARLY_SPACING: u32 = 10;
 
 /// Where and how often a pipeline's state is saved.
@@ -42,7 +43,7 @@ pub(super) struct CheckpointPlan {
 pub(super) struct Checkpointing {
     plan: CheckpointPlan,
     stats: Arc<CheckpointStats>,
-    /// When the last checkpoint was taken, and how long it took.
+    /// When the last checkpoint was taken, and how long taking it (not writing it) took.
     last: Instant,
     last_duration: Duration,
     last_input: Instant,
@@ -137,6 +138,7 @@ impl Checkpointing {
             stats.record(bytes, started.elapsed());
             Ok(())
         });
+        self.last_duration = started.elapsed();
         self.writing = Some((self.next, write));
         self.next += 1;
         self.held_acks = 0;
@@ -153,7 +155,6 @@ impl Checkpointing {
         let number = *number;
         let result = write.await.unwrap_or_else(|error| Err(error.to_string()));
         self.writing = None;
-        self.last_duration = self.last.elapsed();
         match result {
             Ok(()) => Some(number),
             Err(error) => {

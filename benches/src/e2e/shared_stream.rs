@@ -5,7 +5,8 @@
 //! After a warm-up at the same rate, the measured run reports the server's CPU time over its
 //! wall time (the share of one core), its resident set sampled while the load runs (the
 //! median: the steady figure) and at its peak (`VmHWM`, creation included), and the
-//! messages the stream took in (the first pipeline's source count).
+//! messages the stream took in and the micro-batches it cut them into (the first pipeline's
+//! source counts).
 
 use std::future::Future;
 use std::path::Path;
@@ -66,6 +67,8 @@ pub struct Loaded {
     pub published: u64,
     /// Messages the stream took in during it.
     pub messages_in: u64,
+    /// The micro-batches the stream cut them into.
+    pub batches: u64,
     /// The measured run's wall time.
     pub wall: Duration,
     /// The server's CPU time (user + system) over it.
@@ -83,6 +86,11 @@ impl Loaded {
         (wall > 0.0).then(|| self.cpu.as_secs_f64() * 100.0 / wall)
     }
 
+    /// Messages per micro-batch, on average.
+    pub fn messages_per_batch(&self) -> Option<f64> {
+        (self.batches > 0).then(|| self.messages_in as f64 / self.batches as f64)
+    }
+
     /// The figures as one JSON object; memory in MiB.
     pub fn json(&self) -> Value {
         json!({
@@ -90,6 +98,8 @@ impl Loaded {
             "rate": self.rate,
             "published": self.published,
             "messages_in": self.messages_in,
+            "batches": self.batches,
+            "messages_per_batch": self.messages_per_batch(),
             "wall_seconds": self.wall.as_secs_f64(),
             "server_cpu_seconds": self.cpu.as_secs_f64(),
             "cpu_percent_of_one_core": self.cpu_percent(),
@@ -112,6 +122,8 @@ struct Line {
     rate: u64,
     #[tabled(rename = "messages in")]
     messages_in: u64,
+    #[tabled(rename = "messages per batch", display = "hundredths")]
+    messages_per_batch: Option<f64>,
     #[tabled(rename = "CPU % of one core", display = "hundredths")]
     cpu_percent: Option<f64>,
     #[tabled(rename = "steady RSS", display = "mebibytes")]
@@ -126,6 +138,7 @@ impl Line {
             pipelines: row.pipelines,
             rate: row.rate,
             messages_in: row.messages_in,
+            messages_per_batch: row.messages_per_batch(),
             cpu_percent: row.cpu_percent(),
             steady_rss_kib: Some(row.steady_rss_kib),
             peak_rss_kib: Some(row.peak_rss_kib),
@@ -153,23 +166,25 @@ pub async fn measure(
     pipelines::create_and_start(api, 0..pipelines).await?;
     pipelines::wait_all_running(api, pipelines, RUNNING_TIMEOUT).await?;
     run::run(&run_config(bench, &topics, load, load.warm_up)).await?;
-    if messages_in(api).await? == 0 {
+    if source_counts(api).await?.0 == 0 {
         return Err(Error::Server(format!(
             "the shared stream took in none of the warm-up on '{}'",
             topics.input
         )));
     }
     let pid = server.pid();
-    let (cpu_before, in_before, started) =
-        (cpu_time(pid)?, messages_in(api).await?, Instant::now());
+    let (cpu_before, counts_before, started) =
+        (cpu_time(pid)?, source_counts(api).await?, Instant::now());
     let config = run_config(bench, &topics, load, load.measured);
     let (report, samples) = sampling_rss(pid, run::run(&config)).await?;
     let report = report?;
+    let counts = source_counts(api).await?;
     let loaded = Loaded {
         pipelines,
         rate: load.rate,
         published: report.published.count,
-        messages_in: messages_in(api).await?.saturating_sub(in_before),
+        messages_in: counts.0.saturating_sub(counts_before.0),
+        batches: counts.1.saturating_sub(counts_before.1),
         wall: started.elapsed(),
         cpu: cpu_time(pid)?.saturating_sub(cpu_before),
         steady_rss_kib: median(samples),
@@ -195,11 +210,12 @@ fn run_config(bench: &Bench, topics: &Topics, load: &Load, duration: Duration) -
     }
 }
 
-/// The messages the first pipeline's source has counted: each pipeline on the shared
-/// stream sees every message the stream takes in.
-async fn messages_in(api: &Api) -> Result<u64> {
+/// The messages and micro-batches the first pipeline's source has counted: each pipeline
+/// on the shared stream sees every batch the stream cuts.
+async fn source_counts(api: &Api) -> Result<(u64, u64)> {
     let status = api.status(&pipelines::id(0)).await?;
-    Ok(stage_counter(&status, Some("source"), "records_in").unwrap_or(0))
+    let count = |counter| stage_counter(&status, Some("source"), counter).unwrap_or(0);
+    Ok((count("records_in"), count("batches")))
 }
 
 fn cpu_time(pid: u32) -> Result<Duration> {
@@ -236,6 +252,7 @@ mod tests {
             rate: 500,
             published: 15_000,
             messages_in: 15_000,
+            batches: 3_000,
             wall: Duration::from_secs(30),
             cpu: Duration::from_millis(cpu_ms),
             steady_rss_kib: 30 * 1024,
@@ -252,6 +269,12 @@ mod tests {
         };
         assert_eq!(idle.cpu_percent(), None);
         assert_eq!(loaded(300, 3000).json()["peak_rss_mib"], 45.5);
+        assert_eq!(loaded(300, 3000).messages_per_batch(), Some(5.0));
+        let no_batches = Loaded {
+            batches: 0,
+            ..loaded(1, 0)
+        };
+        assert_eq!(no_batches.messages_per_batch(), None);
     }
 
     #[test]
