@@ -270,3 +270,30 @@ fn a_dictionary_column_is_written_as_its_values() {
         .to_vec();
     assert_eq!(message, br#"{"topic":null}"#);
 }
+
+#[test]
+fn a_dictionary_kept_across_batches_writes_only_the_rows_values() {
+    use arrow::array::{Array, DictionaryArray, Int32Array, StringArray};
+    let topics: Vec<String> = (0..1000).map(|device| format!("d/{device}")).collect();
+    let values = StringArray::from_iter_values(&topics);
+    let keys = Int32Array::from(vec![Some(999), None, Some(7), Some(999)]);
+    let column = DictionaryArray::try_new(keys, Arc::new(values)).unwrap();
+    let topic_schema = schema(vec![Field::new("topic", column.data_type().clone(), true)]);
+    let batch = RecordBatch::try_new(topic_schema, vec![Arc::new(column)]).unwrap();
+    let mut encoder = JsonEncoder::new(JsonFormat::MessagePerRow);
+    let messages: Vec<_> = encoder
+        .encode(&batch)
+        .unwrap()
+        .iter()
+        .map(|message| String::from_utf8(message.to_vec()).unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            r#"{"topic":"d/999"}"#,
+            r#"{"topic":null}"#,
+            r#"{"topic":"d/7"}"#,
+            r#"{"topic":"d/999"}"#,
+        ]
+    );
+}

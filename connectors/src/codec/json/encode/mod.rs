@@ -285,10 +285,12 @@ impl<O: OffsetSizeTrait> ValueWriter for ListWriter<'_, O> {
 }
 
 /// Writes a dictionary-encoded column (`meta(topic)`): each distinct value is written once,
-/// then copied for every row that holds it.
+/// then copied for every row that holds it. A dictionary with more values than the batch has
+/// rows (one kept from batch to batch) has each row's value written instead.
 struct DictionaryWriter {
+    /// For each row, where its text is in `texts`.
     keys: Vec<usize>,
-    /// Each value's JSON text, one after the other; `None` for a null value.
+    /// JSON texts, one after the other in `buffer`; `None` for a null value.
     texts: Vec<Option<std::ops::Range<usize>>>,
     buffer: Vec<u8>,
 }
@@ -302,18 +304,22 @@ impl DictionaryWriter {
         let writer = value_writer(values.as_ref())?;
         let nulls = values.logical_nulls();
         let mut buffer = Vec::new();
-        let texts = (0..values.len())
-            .map(|index| {
-                let start = buffer.len();
-                let null = nulls.as_ref().is_some_and(|nulls| nulls.is_null(index));
-                (!null && writer.write(index, &mut buffer)).then_some(start..buffer.len())
-            })
-            .collect();
+        let mut text = |index: usize| {
+            let start = buffer.len();
+            let null = nulls.as_ref().is_some_and(|nulls| nulls.is_null(index));
+            (!null && writer.write(index, &mut buffer)).then_some(start..buffer.len())
+        };
         // With no values every key is null (and Arrow refuses to normalize keys into nothing).
         let keys = if values.is_empty() {
             Vec::new()
         } else {
             dictionary.normalized_keys()
+        };
+        let (keys, texts) = if values.len() > keys.len() {
+            let texts = keys.iter().map(|key| text(*key)).collect();
+            ((0..keys.len()).collect(), texts)
+        } else {
+            (keys, (0..values.len()).map(text).collect())
         };
         Ok(Self {
             keys,
