@@ -280,15 +280,8 @@ fn a_dictionary_kept_across_batches_writes_only_the_rows_values() {
     let column = DictionaryArray::try_new(keys, Arc::new(values)).unwrap();
     let topic_schema = schema(vec![Field::new("topic", column.data_type().clone(), true)]);
     let batch = RecordBatch::try_new(topic_schema, vec![Arc::new(column)]).unwrap();
-    let mut encoder = JsonEncoder::new(JsonFormat::MessagePerRow);
-    let messages: Vec<_> = encoder
-        .encode(&batch)
-        .unwrap()
-        .iter()
-        .map(|message| String::from_utf8(message.to_vec()).unwrap())
-        .collect();
     assert_eq!(
-        messages,
+        encode(&batch, JsonFormat::MessagePerRow),
         [
             r#"{"topic":"d/999"}"#,
             r#"{"topic":null}"#,
